@@ -1,0 +1,50 @@
+"""The JSON API at /api/v1/: token-authenticated, with its OpenAPI schema and docs."""
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+
+from projects.api import router as projects_router
+from tokens.api import router as tokens_router
+from tokens.permissions import InsufficientScope
+from tokens.responses import insufficient_scope, missing_token
+
+
+class BearerToken(HttpBearer):
+    """The middleware has already authenticated the request; this only reads its result.
+
+    Subclassing HttpBearer gives the OpenAPI schema its bearer security scheme.
+    """
+
+    def __call__(self, request: HttpRequest):
+        return getattr(request, "token", None)
+
+    def authenticate(self, request: HttpRequest, token: str):
+        return getattr(request, "token", None)
+
+
+api = NinjaAPI(
+    title="Tessera API",
+    version="1",
+    description=(
+        "Send a personal access token as `Authorization: Bearer <token>`. "
+        "Create tokens under Settings → Developer."
+    ),
+    auth=BearerToken(),
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def _missing_token(request, exc):
+    return missing_token()
+
+
+@api.exception_handler(InsufficientScope)
+def _insufficient_scope(request, exc: InsufficientScope):
+    return insufficient_scope(exc.scope, exc.description)
+
+
+api.add_router("/", tokens_router)
+api.add_router("/", projects_router)

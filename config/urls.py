@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import include, path, re_path
+
+from .api import api
+
+
+def home(request):
+    return redirect("token-list" if request.user.is_authenticated else "login")
+
+
+def api_not_found(request, rest=""):
+    return JsonResponse({"detail": "Not Found"}, status=404)
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("", include("accounts.urls")),
+    path("", include("tokens.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+]

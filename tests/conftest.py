@@ -1,0 +1,26 @@
+import pytest
+
+from orgs.models import Role
+
+from .factories import make_org, make_project, make_user
+
+
+@pytest.fixture
+def user(db):
+    return make_user(email="ada@example.com", name="Ada")
+
+
+@pytest.fixture
+def org(user):
+    return make_org(name="Acme", members={user: Role.OWNER})
+
+
+@pytest.fixture
+def project(org):
+    return make_project(organization=org, name="Website")
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client

@@ -1,0 +1,67 @@
+"""Small factories: real rows made through the same services the app uses."""
+
+import itertools
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+from orgs.models import Organization, Role
+from orgs.services import membership_set
+from projects.models import Project
+from tokens.permissions import READ_WRITE
+from tokens.services import token_create
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(*, email: str | None = None, verified: bool = True, **fields) -> User:
+    user = User.objects.create_user(
+        email=email or f"user{next(_seq)}@example.com", password=PASSWORD, **fields
+    )
+    if verified:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
+
+
+def make_org(*, name: str | None = None, members: dict | None = None) -> Organization:
+    n = next(_seq)
+    organization = Organization.objects.create(name=name or f"Org {n}", slug=f"org-{n}")
+    for user, role in (members or {}).items():
+        membership_set(user=user, organization=organization, role=role)
+    return organization
+
+
+def make_project(*, organization: Organization, name: str | None = None) -> Project:
+    return Project.objects.create(organization=organization, name=name or f"Project {next(_seq)}")
+
+
+def make_token(
+    *,
+    owner: User,
+    organization: Organization,
+    scopes=READ_WRITE,
+    projects=None,
+    expires_in: timedelta | None = timedelta(days=30),
+    name: str | None = None,
+    kind: str = "pat",
+):
+    """Returns (token, secret)."""
+    return token_create(
+        owner=owner,
+        organization=organization,
+        name=name or f"Token {next(_seq)}",
+        scopes=sorted(scopes),
+        projects=projects,
+        expires_at=timezone.now() + expires_in if expires_in else None,
+        kind=kind,
+    )
+
+
+def bearer(secret: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+__all__ = ["PASSWORD", "Role", "bearer", "make_org", "make_project", "make_token", "make_user"]

@@ -1,0 +1,164 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from orgs.models import Role
+from orgs.services import membership_remove
+from tests.factories import bearer, make_token
+from tokens import codec
+from tokens.models import Token
+from tokens.services import token_revoke
+
+ME = "/api/v1/me"
+
+
+def challenge(response) -> str:
+    return response["WWW-Authenticate"]
+
+
+def assert_invalid(response, description: str):
+    assert response.status_code == 401
+    assert challenge(response).startswith('Bearer realm="tessera", error="invalid_token"')
+    assert f'error_description="{description}"' in challenge(response)
+    assert response.json() == {"error": "invalid_token", "error_description": description}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_missing_token_gets_a_bare_bearer_challenge(client, db):
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert challenge(response) == 'Bearer realm="tessera"'
+    assert response.json()["error"] == "missing_token"
+
+
+@pytest.mark.parametrize(
+    ("header", "description"),
+    [
+        ("Basic dXNlcjpwYXNz", "Send the token as: Authorization: Bearer <token>."),
+        ("Bearer", "Send the token as: Authorization: Bearer <token>."),
+        ("Bearer not-a-token", "The access token is malformed."),
+        ("Bearer " + "x" * 5000, "The access token is malformed."),
+        ("Bearer tsr_pat_" + "A" * 36, "The access token is malformed."),
+    ],
+)
+def test_malformed_headers_are_refused_without_a_query(client, db, header, description):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(ME, HTTP_AUTHORIZATION=header)
+    assert_invalid(response, description)
+    assert len(queries) == 0
+
+
+def test_a_mistyped_token_is_refused_without_a_query(client, user, org):
+    _, secret = make_token(owner=user, organization=org)
+    typo = secret[:10] + ("a" if secret[10] != "a" else "b") + secret[11:]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(ME, **bearer(typo))
+    assert_invalid(response, "The access token is malformed.")
+    assert len(queries) == 0
+
+
+def test_a_well_formed_unknown_token_costs_one_query(client, db, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get(ME, **bearer(codec.generate("pat")))
+    assert_invalid(response, "The access token is not recognised.")
+
+
+def test_valid_token_costs_one_query_and_no_write_within_the_minute(
+    client, user, org, django_assert_num_queries
+):
+    _token, secret = make_token(owner=user, organization=org)
+    with django_assert_num_queries(2) as first:  # the lookup and the first last-used write
+        assert client.get(ME, **bearer(secret)).status_code == 200
+    assert "UPDATE" in first.captured_queries[1]["sql"]
+    with django_assert_num_queries(1) as second:
+        assert client.get(ME, **bearer(secret)).status_code == 200
+    assert not any("UPDATE" in q["sql"] for q in second.captured_queries)
+
+
+def test_last_use_is_recorded_again_after_the_interval(client, user, org):
+    token, secret = make_token(owner=user, organization=org)
+    client.get(ME, REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="ci-bot/1.0", **bearer(secret))
+    token.refresh_from_db()
+    assert token.last_used_ip == "203.0.113.7"
+    assert token.last_used_user_agent == "ci-bot/1.0"
+    earlier = timezone.now() - timedelta(seconds=61)
+    Token.objects.filter(pk=token.pk).update(last_used_at=earlier)
+    client.get(ME, REMOTE_ADDR="198.51.100.2", **bearer(secret))
+    token.refresh_from_db()
+    assert token.last_used_at > earlier
+    assert token.last_used_ip == "198.51.100.2"
+
+
+def test_revoked_token_is_rejected_on_the_next_request(client, user, org):
+    token, secret = make_token(owner=user, organization=org)
+    assert client.get(ME, **bearer(secret)).status_code == 200
+    token_revoke(token=token, by=user)
+    assert_invalid(client.get(ME, **bearer(secret)), "The access token was revoked.")
+
+
+def test_expired_token_is_rejected(client, user, org):
+    token, secret = make_token(owner=user, organization=org)
+    Token.objects.filter(pk=token.pk).update(expires_at=timezone.now())
+    assert_invalid(client.get(ME, **bearer(secret)), "The access token expired.")
+
+
+def test_deactivated_owners_tokens_stop_working(client, user, org):
+    _, secret = make_token(owner=user, organization=org)
+    user.is_active = False
+    user.save()
+    assert_invalid(
+        client.get(ME, **bearer(secret)), "The access token's owner no longer has access."
+    )
+
+
+def test_owner_removed_from_the_organization_loses_the_token(client, user, org):
+    _, secret = make_token(owner=user, organization=org)
+    membership_remove(user=user, organization=org)
+    assert_invalid(
+        client.get(ME, **bearer(secret)), "The access token's owner no longer has access."
+    )
+
+
+def test_the_api_never_accepts_the_session_cookie(signed_in):
+    response = signed_in.get(ME)
+    assert response.status_code == 401
+    assert response.json()["error"] == "missing_token"
+
+
+def test_the_web_ui_never_accepts_a_token(client, user, org):
+    _, secret = make_token(owner=user, organization=org)
+    response = client.get("/settings/developer/", **bearer(secret))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_token_requests_are_csrf_exempt(user, org, project):
+    _, secret = make_token(owner=user, organization=org)
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        f"/api/v1/projects/{project.pk}/tasks",
+        {"title": "From CI"},
+        content_type="application/json",
+        **bearer(secret),
+    )
+    assert response.status_code == 201
+
+
+def test_me_describes_the_token_and_never_the_secret(client, user, org, project):
+    _, secret = make_token(
+        owner=user, organization=org, projects=[project], scopes={"projects:read", "projects:write"}
+    )
+    org.memberships.filter(user=user).update(role=Role.MEMBER)
+    body = client.get(ME, **bearer(secret)).json()
+    assert body["user"] == {"email": "ada@example.com", "name": "Ada"}
+    assert body["organization"] == {"slug": org.slug, "name": "Acme", "role": "member"}
+    assert body["token"]["prefix"] == secret[:14]
+    assert body["token"]["scopes"] == ["projects:read", "projects:write"]
+    assert body["token"]["effective_scopes"] == ["projects:read"]
+    assert body["token"]["projects"] == [{"id": project.pk, "name": "Website"}]
+    assert secret not in str(body)
+    assert secret[14:] not in str(body)

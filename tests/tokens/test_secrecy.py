@@ -1,0 +1,75 @@
+"""Rule 1: the secret appears in the response that created it and nowhere else."""
+
+import logging
+
+from django.core import mail
+from django.db import connection
+
+from tests.factories import make_user
+from tokens.models import Token
+
+
+def _all_rows_as_text() -> str:
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (our own table names)
+            chunks.append(repr(cursor.fetchall()))
+    return "\n".join(chunks)
+
+
+def test_after_create_use_and_revoke_the_secret_is_nowhere(client, user, org, caplog):
+    caplog.set_level(logging.DEBUG)
+    client.force_login(user)
+    response = client.post(
+        "/settings/developer/tokens/",
+        {
+            "name": "CI",
+            "organization": org.pk,
+            "access": "write",
+            "project_access": "all",
+            "expiry": "30",
+        },
+    )
+    html = response.content.decode()
+    start = html.index('id="new-token-value"')
+    secret = html[html.index('value="', start) + 7 :].split('"', 1)[0]
+    api = client.__class__()
+    assert api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    token = Token.objects.get()
+    client.post(f"/settings/developer/tokens/{token.pk}/revoke/")
+    assert api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+    random_part = secret[8:38]
+    assert random_part not in _all_rows_as_text()
+    assert random_part not in caplog.text
+    assert all(random_part not in message.body for message in mail.outbox)
+    assert random_part not in client.get("/settings/developer/").content.decode()
+
+
+def test_admin_shows_no_digest_and_cannot_mint(client, user, org):
+    from tests.factories import make_token
+
+    token, secret = make_token(owner=user, organization=org)
+    admin = make_user(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get(f"/admin/tokens/token/{token.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert token.prefix in html
+    assert token.digest not in html and secret not in html
+    assert client.get("/admin/tokens/token/add/").status_code == 403
+
+
+def test_admin_revoke_action(client, user, org):
+    from tests.factories import make_token
+
+    token, _ = make_token(owner=user, organization=org)
+    admin = make_user(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    client.post(
+        "/admin/tokens/token/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    token.refresh_from_db()
+    assert token.revoked_at is not None and token.revoked_by == admin

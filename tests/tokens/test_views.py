@@ -1,0 +1,275 @@
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from orgs.models import Role
+from tests.factories import make_org, make_project, make_token, make_user
+from tokens import codec
+from tokens.models import Token
+
+PAGE = "/settings/developer/"
+CREATE = "/settings/developer/tokens/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def form_data(org, **overrides):
+    return {
+        "name": "Build pipeline",
+        "description": "",
+        "organization": org.pk,
+        "access": "read",
+        "project_access": "all",
+        "expiry": "30",
+        **overrides,
+    }
+
+
+def secret_in(response) -> str:
+    html = response.content.decode()
+    start = html.index('id="new-token-value"')
+    value = html[html.index('value="', start) + 7 :]
+    return value[: value.index('"')]
+
+
+def test_page_requires_sign_in(client, db):
+    response = client.get(PAGE)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/settings/developer/"
+
+
+def test_empty_state_explains_what_tokens_are_for(signed_in, org):
+    response = signed_in.get(PAGE)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No tokens yet." in html
+    assert "<html" in html
+    assert 'hx-headers=\'{"x-csrftoken"' in html
+
+
+def test_list_shows_prefix_access_projects_and_badges(signed_in, user, org, project):
+    make_token(owner=user, organization=org, name="Reader", scopes={"projects:read", "tasks:read"})
+    make_token(owner=user, organization=org, name="Scoped", projects=[project], expires_in=None)
+    expired, _ = make_token(owner=user, organization=org, name="Old")
+    Token.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    revoked, _ = make_token(owner=user, organization=org, name="Gone")
+    revoked.revoked_at = timezone.now()
+    revoked.save()
+    html = signed_in.get(PAGE).content.decode()
+    assert "Read-only" in html and "Read &amp; write" in html
+    assert "Website" in html and "All projects" in html
+    assert "Expired" in html and "No expiry" in html and "Expires in 30 days" in html
+    assert "Never used" in html
+    assert "Gone" not in html
+    for token in Token.objects.filter(revoked_at__isnull=True):
+        assert f"{token.prefix}…" in html
+
+
+def test_list_is_newest_first(signed_in, user, org):
+    for name in ["first", "second", "third"]:
+        make_token(owner=user, organization=org, name=name)
+    html = signed_in.get(PAGE).content.decode()
+    assert html.index("third") < html.index("second") < html.index("first")
+
+
+def test_list_shows_only_the_users_own_personal_tokens(signed_in, user, org):
+    other = make_user()
+    org.memberships.create(user=other, role=Role.MEMBER)
+    make_token(owner=other, organization=org, name="Someone else's")
+    make_token(owner=user, organization=org, name="An agent", kind="agt")
+    html = signed_in.get(PAGE).content.decode()
+    assert "Someone else" not in html
+    assert "An agent" not in html
+
+
+def test_htmx_list_refresh_renders_only_the_table(signed_in, user, org):
+    make_token(owner=user, organization=org, name="CI")
+    response = signed_in.get(PAGE, HTTP_HX_TARGET="token-table", **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="token-table"')
+    assert "<html" not in html and "CI" in html
+
+
+def test_page_queries_do_not_grow_with_the_number_of_tokens(
+    signed_in, user, org, project, django_assert_num_queries
+):
+    def add(n):
+        for _ in range(n):
+            make_token(owner=user, organization=org, projects=[project])
+
+    add(5)
+    with django_assert_num_queries(8):
+        assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 5
+    add(95)
+    with django_assert_num_queries(8):
+        assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 100
+
+
+def test_create_shows_the_secret_once_with_no_store(signed_in, user, org):
+    response = signed_in.post(CREATE, form_data(org))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    secret = secret_in(response)
+    token = Token.objects.get(digest=codec.digest(secret))
+    assert token.name == "Build pipeline"
+    assert token.scopes == ["projects:read", "tasks:read"]
+    assert "won’t be able to see it again" in response.content.decode()
+    assert "<html" in response.content.decode()
+    again = signed_in.get(PAGE).content.decode()
+    assert secret not in again
+    assert f"{token.prefix}…" in again
+
+
+def test_create_by_htmx_swaps_only_the_developer_content(signed_in, org):
+    response = signed_in.post(CREATE, form_data(org), **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="developer-content"')
+    assert "<html" not in html
+    assert "no-store" in response["Cache-Control"]
+    assert secret_in(response).startswith("tsr_pat_")
+    assert 'id="token-table"' in html
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"name": ""}, "name", "This field is required."),
+        ({"access": "custom"}, "scopes", "Choose at least one scope."),
+        ({"project_access": "selected"}, "projects", "Choose at least one project."),
+        ({"expiry": "custom"}, "expires_on", "Pick the date the token should expire."),
+        (
+            {"expiry": "custom", "expires_on": "2020-01-01"},
+            "expires_on",
+            "Pick a date after today.",
+        ),
+        ({"expiry": "forever"}, "expiry", "Select a valid choice."),
+        ({"organization": "999999"}, "organization", "Select a valid choice."),
+    ],
+)
+def test_bad_input_gets_an_inline_message_and_creates_nothing(
+    signed_in, org, overrides, field, message
+):
+    for headers in ({}, HTMX):
+        response = signed_in.post(CREATE, form_data(org, **overrides), **headers)
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert field in response.context["form"].errors
+    assert not Token.objects.exists()
+
+
+def test_duplicate_name_is_a_form_error(signed_in, user, org):
+    make_token(owner=user, organization=org, name="Build pipeline")
+    response = signed_in.post(CREATE, form_data(org))
+    assert "already have a token named" in response.content.decode()
+    assert Token.objects.count() == 1
+
+
+def test_custom_scopes_projects_and_date(signed_in, user, org, project):
+    day = timezone.localdate() + timedelta(days=10)
+    signed_in.post(
+        CREATE,
+        form_data(
+            org,
+            access="custom",
+            scopes=["tasks:read", "tasks:write"],
+            project_access="selected",
+            projects=[project.pk],
+            expiry="custom",
+            expires_on=day.isoformat(),
+        ),
+    )
+    token = Token.objects.get()
+    assert token.scopes == ["tasks:read", "tasks:write"]
+    assert list(token.projects.all()) == [project]
+    assert timezone.localtime(token.expires_at).date() == day + timedelta(days=1)
+
+
+def test_projects_of_another_organization_are_refused(signed_in, user, org):
+    other_org = make_org(name="Globex", members={user: Role.MEMBER})
+    foreign = make_project(organization=other_org, name="Secret")
+    response = signed_in.post(
+        CREATE, form_data(org, project_access="selected", projects=[foreign.pk])
+    )
+    assert "Choose projects of Acme only." in response.content.decode()
+    assert not Token.objects.exists()
+
+
+def test_never_expiring_token(signed_in, org):
+    signed_in.post(CREATE, form_data(org, expiry="never"))
+    assert Token.objects.get().expires_at is None
+
+
+def test_unverified_user_sees_a_banner_and_cannot_create(client, db):
+    person = make_user(verified=False)
+    org = make_org(members={person: Role.OWNER})
+    client.force_login(person)
+    html = client.get(PAGE).content.decode()
+    assert "Verify your email address to create tokens." in html
+    assert "Resend verification email" in html
+    assert "disabled" in html
+    response = client.post(CREATE, form_data(org))
+    assert "Verify your email address before creating tokens." in response.content.decode()
+    assert not Token.objects.exists()
+
+
+def test_forms_are_csrf_protected(user, org):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.post(CREATE, form_data(org)).status_code == 403
+    token, _ = make_token(owner=user, organization=org)
+    assert client.post(f"/settings/developer/tokens/{token.pk}/revoke/").status_code == 403
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_revoke_confirmation_page_then_revoke(signed_in, user, org):
+    token, _ = make_token(owner=user, organization=org, name="Leaky")
+    url = f"/settings/developer/tokens/{token.pk}/revoke/"
+    page = signed_in.get(url)
+    assert page.status_code == 200
+    assert "Revoke “Leaky”?" in page.content.decode() and "<html" in page.content.decode()
+    response = signed_in.post(url)
+    assert response.status_code == 302 and response["Location"] == PAGE
+    token.refresh_from_db()
+    assert token.revoked_at is not None and token.revoked_by == user
+    assert "Revoked “Leaky”" in signed_in.get(PAGE).content.decode()
+
+
+def test_revoke_by_htmx_confirms_in_the_row_then_returns_the_table(signed_in, user, org):
+    token, _ = make_token(owner=user, organization=org, name="Leaky")
+    url = f"/settings/developer/tokens/{token.pk}/revoke/"
+    row = signed_in.get(url, **HTMX).content.decode()
+    assert row.lstrip().startswith(f'<tr id="token-{token.pk}" class="confirming"')
+    assert "Revoke token" in row
+    table = signed_in.post(url, **HTMX).content.decode()
+    assert table.lstrip().startswith('<section id="token-table"')
+    assert "Revoked “Leaky”" in table and "No tokens yet." in table
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_nobody_can_revoke_someone_elses_token(signed_in, org):
+    other = make_user()
+    org.memberships.create(user=other, role=Role.MEMBER)
+    token, _ = make_token(owner=other, organization=org)
+    url = f"/settings/developer/tokens/{token.pk}/revoke/"
+    assert signed_in.get(url).status_code == 404
+    assert signed_in.post(url).status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_revoking_twice_is_a_404_not_an_error(signed_in, user, org):
+    token, _ = make_token(owner=user, organization=org)
+    url = f"/settings/developer/tokens/{token.pk}/revoke/"
+    signed_in.post(url)
+    assert signed_in.post(url).status_code == 404
+
+
+def test_revoked_in_the_ui_means_refused_by_the_api(signed_in, client, user, org):
+    token, secret = make_token(owner=user, organization=org)
+    api = Client()
+    assert api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    signed_in.post(f"/settings/developer/tokens/{token.pk}/revoke/", **HTMX)
+    assert api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401

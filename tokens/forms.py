@@ -1,0 +1,116 @@
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from orgs.selectors import organization_list_for_user
+from projects.models import Project
+
+from .permissions import READ_ONLY, READ_WRITE, SCOPES
+
+EXPIRY_DAYS = {"7": 7, "30": 30, "60": 60, "90": 90}
+
+
+class TokenCreateForm(forms.Form):
+    """What to mint. The view hands the cleaned data to `token_create`, which has the last word."""
+
+    ACCESS_CHOICES = [
+        ("read", "Read-only"),
+        ("write", "Read & write"),
+        ("custom", "Custom scopes"),
+    ]
+    EXPIRY_CHOICES = [
+        ("7", "7 days"),
+        ("30", "30 days"),
+        ("60", "60 days"),
+        ("90", "90 days"),
+        ("custom", "Custom date"),
+        ("never", "No expiry"),
+    ]
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="What the token is for, such as “Reporting script” or “Build pipeline”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    organization = forms.ModelChoiceField(
+        queryset=None,
+        empty_label=None,
+        help_text="The token acts in this organization only, with the role you hold there.",
+    )
+    access = forms.ChoiceField(choices=ACCESS_CHOICES, initial="read", widget=forms.RadioSelect)
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, f"{scope} — {text}") for scope, text in SCOPES.items()],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    project_access = forms.ChoiceField(
+        label="Projects",
+        choices=[("all", "All projects"), ("selected", "Only selected projects")],
+        initial="all",
+        widget=forms.RadioSelect,
+    )
+    projects = forms.ModelMultipleChoiceField(
+        label="Which projects", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    expiry = forms.ChoiceField(label="Expires", choices=EXPIRY_CHOICES, initial="30")
+    expires_on = forms.DateField(
+        label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required only when their switch is on; the form says so in clean(), not with "optional".
+        for name in ("scopes", "projects", "expires_on"):
+            self.fields[name].conditional = True
+        organizations = organization_list_for_user(user=user)
+        self.fields["organization"].queryset = organizations
+        projects = Project.objects.filter(organization__in=organizations).select_related(
+            "organization"
+        )
+        self.fields["projects"].queryset = projects
+        several = len({org.pk for org in organizations}) > 1
+        self.fields["projects"].label_from_instance = (
+            (lambda p: f"{p.organization.name} / {p.name}") if several else (lambda p: p.name)
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        access = cleaned.get("access")
+        if access == "read":
+            cleaned["scopes"] = sorted(READ_ONLY)
+        elif access == "write":
+            cleaned["scopes"] = sorted(READ_WRITE)
+        elif access == "custom" and not cleaned.get("scopes"):
+            self.add_error("scopes", "Choose at least one scope.")
+
+        organization = cleaned.get("organization")
+        if cleaned.get("project_access") == "selected":
+            chosen = list(cleaned.get("projects") or [])
+            if not chosen:
+                self.add_error("projects", "Choose at least one project.")
+            elif organization and any(p.organization_id != organization.pk for p in chosen):
+                self.add_error("projects", f"Choose projects of {organization.name} only.")
+            cleaned["projects"] = chosen
+        else:
+            cleaned["projects"] = None
+
+        expiry = cleaned.get("expiry")
+        cleaned["expires_at"] = None
+        if expiry in EXPIRY_DAYS:
+            cleaned["expires_at"] = timezone.now() + timedelta(days=EXPIRY_DAYS[expiry])
+        elif expiry == "custom":
+            day = cleaned.get("expires_on")
+            if day is None:
+                self.add_error("expires_on", "Pick the date the token should expire.")
+            elif day <= timezone.localdate():
+                self.add_error("expires_on", "Pick a date after today.")
+            else:
+                # Valid through the whole chosen day.
+                cleaned["expires_at"] = timezone.make_aware(
+                    datetime.combine(day + timedelta(days=1), time.min)
+                )
+        return cleaned

@@ -1,0 +1,86 @@
+"""May this token do this to that object? One answer, shared by the JSON API and MCP.
+
+Effective access = the token's scopes ∩ what the owner's *current* role in the token's
+organization allows ∩ the token's project restriction. The role arrives with the token in the
+middleware's single query (`token.role`), so every request sees today's role, not the one the
+owner had when the token was made.
+"""
+
+from django.db.models import QuerySet
+
+from orgs.models import Role
+from projects.models import Project, Task
+
+PROJECTS_READ = "projects:read"
+PROJECTS_WRITE = "projects:write"
+TASKS_READ = "tasks:read"
+TASKS_WRITE = "tasks:write"
+
+SCOPES: dict[str, str] = {
+    PROJECTS_READ: "List and read projects",
+    PROJECTS_WRITE: "Create, update and delete projects",
+    TASKS_READ: "List and read tasks",
+    TASKS_WRITE: "Create, update and delete tasks",
+}
+READ_ONLY = frozenset(scope for scope in SCOPES if scope.endswith(":read"))
+READ_WRITE = frozenset(SCOPES)
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    Role.VIEWER: READ_ONLY,
+    Role.MEMBER: READ_ONLY | {TASKS_WRITE},
+    Role.ADMIN: READ_WRITE,
+    Role.OWNER: READ_WRITE,
+}
+
+
+class InsufficientScope(Exception):
+    def __init__(self, scope: str, description: str):
+        super().__init__(description)
+        self.scope = scope
+        self.description = description
+
+
+def effective_scopes(token) -> frozenset[str]:
+    return frozenset(token.scopes) & ROLE_SCOPES.get(token.role, frozenset())
+
+
+def require(token, scope: str) -> None:
+    """Raise InsufficientScope, saying why, unless the token may use `scope` right now."""
+    if scope not in token.scopes:
+        raise InsufficientScope(scope, f"This token does not have the {scope} scope.")
+    if scope not in ROLE_SCOPES.get(token.role, frozenset()):
+        raise InsufficientScope(
+            scope, f"Your role in this organization ({token.role}) does not allow {scope}."
+        )
+
+
+def require_project_creation(token) -> None:
+    require(token, PROJECTS_WRITE)
+    if not token.all_projects:
+        raise InsufficientScope(
+            PROJECTS_WRITE,
+            "This token is restricted to chosen projects and cannot create projects.",
+        )
+
+
+def visible_projects(token) -> QuerySet[Project]:
+    """The projects the token reaches: its organization's, narrowed by any project restriction."""
+    projects = Project.objects.filter(organization_id=token.organization_id)
+    if not token.all_projects:
+        granted = token.projects.through.objects.filter(token_id=token.pk).values("project_id")
+        projects = projects.filter(pk__in=granted)
+    return projects
+
+
+def visible_tasks(token) -> QuerySet[Task]:
+    return Task.objects.filter(project__in=visible_projects(token))
+
+
+def describe_access(scopes) -> str:
+    """Access in words, as the token list shows it."""
+    granted = frozenset(scopes)
+    if granted == READ_WRITE:
+        return "Read & write"
+    if granted == READ_ONLY:
+        return "Read-only"
+    return ", ".join(scope for scope in SCOPES if scope in granted) or "No access"

@@ -1,0 +1,148 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from orgs.models import Membership
+
+from . import codec
+from .models import Token
+from .permissions import SCOPES
+from .selectors import token_get_for_auth
+
+MAX_AUTHORIZATION_LENGTH = 256
+
+
+class TokenValidationError(Exception):
+    """A token cannot be created as asked; `field` names the form field to blame, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class AuthenticationFailed(Exception):
+    """The bearer token cannot be used; `description` is safe to show the caller."""
+
+    def __init__(self, description: str):
+        super().__init__(description)
+        self.description = description
+
+
+@sensitive_variables("secret")
+def token_create(
+    *,
+    owner,
+    organization,
+    name: str,
+    scopes: list[str],
+    description: str = "",
+    projects=None,
+    expires_at: datetime | None = None,
+    kind: str = Token.Kind.PERSONAL,
+) -> tuple[Token, str]:
+    """Mint a token and return it with its secret, which exists only in this return value.
+
+    `projects=None` means every project of the organization; a list restricts the token to those.
+    """
+    if not owner.email_verified:
+        raise TokenValidationError("Verify your email address before creating tokens.")
+    if not Membership.objects.filter(user=owner, organization=organization).exists():
+        raise TokenValidationError("You are not a member of this organization.", "organization")
+    name = name.strip()
+    if not name:
+        raise TokenValidationError("Give the token a name.", "name")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise TokenValidationError(f"Unknown scope: {', '.join(unknown)}.", "scopes")
+    if not scopes:
+        raise TokenValidationError("Choose at least one scope.", "scopes")
+    if projects is not None:
+        projects = list(projects)
+        if not projects:
+            raise TokenValidationError("Choose at least one project.", "projects")
+        if any(project.organization_id != organization.pk for project in projects):
+            raise TokenValidationError(f"Choose projects of {organization.name} only.", "projects")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise TokenValidationError("The expiry must be in the future.", "expires_on")
+
+    secret = codec.generate(kind)
+    try:
+        with transaction.atomic():
+            token = Token.objects.create(
+                kind=kind,
+                owner=owner,
+                organization=organization,
+                name=name,
+                description=description.strip(),
+                digest=codec.digest(secret),
+                prefix=codec.display_prefix(secret),
+                scopes=[scope for scope in SCOPES if scope in scopes],
+                all_projects=projects is None,
+                expires_at=expires_at,
+            )
+            if projects:
+                token.projects.set(projects)
+    except IntegrityError as exc:
+        raise TokenValidationError(
+            f"You already have a token named “{name}”. Pick another name or revoke that one.",
+            "name",
+        ) from exc
+    return token, secret
+
+
+def token_revoke(*, token: Token, by=None) -> bool:
+    """Revoke at once and for good; False if it was already revoked."""
+    now = timezone.now()
+    updated = Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=by
+    )
+    if updated:
+        token.revoked_at, token.revoked_by = now, by
+    return bool(updated)
+
+
+@sensitive_variables("authorization", "value")
+def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -> Token:
+    """Turn an Authorization header into a usable token, or raise AuthenticationFailed.
+
+    Malformed input costs no query; a valid token costs one, plus a write at most once a minute.
+    """
+    if len(authorization) > MAX_AUTHORIZATION_LENGTH:
+        raise AuthenticationFailed("The access token is malformed.")
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise AuthenticationFailed("Send the token as: Authorization: Bearer <token>.")
+    try:
+        parsed = codec.parse(value.strip())
+    except codec.MalformedToken as exc:
+        raise AuthenticationFailed("The access token is malformed.") from exc
+
+    token = token_get_for_auth(digest=parsed.digest)
+    now = timezone.now()
+    if token is None:
+        raise AuthenticationFailed("The access token is not recognised.")
+    if token.revoked_at is not None:
+        raise AuthenticationFailed("The access token was revoked.")
+    if token.is_expired(now):
+        raise AuthenticationFailed("The access token expired.")
+    if not token.owner.is_active or token.role is None:
+        raise AuthenticationFailed("The access token's owner no longer has access.")
+    _token_mark_used(token=token, now=now, ip=ip, user_agent=user_agent)
+    return token
+
+
+def _token_mark_used(*, token: Token, now: datetime, ip: str | None, user_agent: str) -> None:
+    """Record last use at most once per interval: a conditional UPDATE, skipped when fresh."""
+    stale_before = now - timedelta(seconds=settings.TOKEN_LAST_USED_INTERVAL_SECONDS)
+    if token.last_used_at is not None and token.last_used_at > stale_before:
+        return
+    Token.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=token.pk
+    ).update(last_used_at=now, last_used_ip=ip, last_used_user_agent=user_agent[:255])
+    token.last_used_at, token.last_used_ip = now, ip
+    token.last_used_user_agent = user_agent[:255]

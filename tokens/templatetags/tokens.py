@@ -1,0 +1,30 @@
+import math
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from tokens.permissions import describe_access
+
+register = template.Library()
+
+
+@register.filter
+def access(scopes) -> str:
+    return describe_access(scopes)
+
+
+@register.simple_tag
+def expiry_badge(token) -> str:
+    """Expired, expiring soon, the days left, or no expiry: a badge with the exact date on hover."""
+    if token.expires_at is None:
+        return mark_safe('<span class="badge badge-muted">No expiry</span>')
+    when = timezone.localtime(token.expires_at).strftime("%b %-d, %Y %H:%M %Z")
+    left = (token.expires_at - timezone.now()).total_seconds()
+    if left <= 0:
+        return format_html('<span class="badge badge-danger" title="{}">Expired</span>', when)
+    days = math.ceil(left / 86400)
+    text = "Expires within a day" if days <= 1 else f"Expires in {days} days"
+    tone = "badge-warning" if days <= 7 else "badge-neutral"
+    return format_html('<span class="badge {}" title="{}">{}</span>', tone, when, text)

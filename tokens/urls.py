@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("settings/developer/", views.token_list_view, name="token-list"),
+    path("settings/developer/tokens/", views.token_create_view, name="token-create"),
+    path(
+        "settings/developer/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token-revoke"
+    ),
+]
