@@ -1,5 +1,7 @@
 """The JSON API at /api/v1/: token-authenticated, with its OpenAPI schema and docs."""
 
+import logging
+
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -9,6 +11,8 @@ from projects.api import router as projects_router
 from tokens.api import router as tokens_router
 from tokens.permissions import InsufficientScope
 from tokens.responses import insufficient_scope, missing_token
+
+logger = logging.getLogger(__name__)
 
 
 class BearerToken(HttpBearer):
@@ -39,6 +43,13 @@ api = NinjaAPI(
 @api.exception_handler(AuthenticationError)
 def _missing_token(request, exc):
     return missing_token()
+
+
+@api.exception_handler(Exception)
+def _server_error(request, exc):
+    """An unexpected failure: logged with its traceback, answered as JSON without one."""
+    logger.exception("Unhandled error in %s %s", request.method, request.path)
+    return api.create_response(request, {"detail": "Internal server error"}, status=500)
 
 
 @api.exception_handler(InsufficientScope)

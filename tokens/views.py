@@ -13,7 +13,7 @@ from .services import TokenValidationError, token_create, token_revoke
 TEMPLATE = "tokens/developer.html"
 
 
-def _page(request, *, form=None, created=None, secret=None, status=200, partial=None):
+def _page(request, *, form=None, created=None, secret=None, partial=None):
     context = {
         "active_tab": "developer",
         "form": form or TokenCreateForm(user=request.user),
@@ -22,7 +22,10 @@ def _page(request, *, form=None, created=None, secret=None, status=200, partial=
         "secret": secret,
     }
     name = f"{TEMPLATE}#{partial}" if partial else TEMPLATE
-    return render(request, name, context, status=status)
+    response = render(request, name, context)
+    # A page that may hold a secret must not come back from any cache, the back button's included.
+    add_never_cache_headers(response)
+    return response
 
 
 @login_required
@@ -52,10 +55,8 @@ def token_create_view(request):
         except TokenValidationError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            # The secret is in this response and nowhere else: nothing may cache it.
-            response = _page(request, created=token, secret=secret, partial=partial)
-            add_never_cache_headers(response)
-            return response
+            # The secret is in this response and nowhere else; _page marks it no-store.
+            return _page(request, created=token, secret=secret, partial=partial)
     return _page(request, form=form, partial=partial)
 
 

@@ -117,3 +117,11 @@ def test_unverified_user_sees_the_banner(page, shot):
     assert page.get_by_text("Verify your email address to create tokens.").is_visible()
     assert page.get_by_role("button", name="Create token").is_disabled()
     shot(page, "09-unverified")
+
+
+def test_api_docs_render_under_our_content_security_policy(page, shot):
+    response = page.goto("/api/v1/docs")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.get_by_text("/api/v1/me").first.wait_for()
+    shot(page, "10-api-docs")
+    assert page.console_errors == []

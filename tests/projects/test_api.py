@@ -116,3 +116,14 @@ def test_openapi_schema_and_docs_are_public(client, db):
     assert docs.status_code == 200
     assert b"/static/ninja/swagger-ui-bundle.js" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+def test_an_unexpected_failure_is_a_json_500_without_a_traceback(api, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("projects.api.project_list", broken)
+    response = api.get("/projects")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+    assert b"boom" not in response.content

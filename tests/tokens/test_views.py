@@ -273,3 +273,16 @@ def test_revoked_in_the_ui_means_refused_by_the_api(signed_in, client, user, org
     assert api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
     signed_in.post(f"/settings/developer/tokens/{token.pk}/revoke/", **HTMX)
     assert api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+def test_every_developer_page_response_is_no_store(signed_in, user, org):
+    make_token(owner=user, organization=org)
+    assert "no-store" in signed_in.get(PAGE)["Cache-Control"]
+    assert "no-store" in signed_in.get(PAGE, HTTP_HX_TARGET="token-table", **HTMX)["Cache-Control"]
+    invalid = signed_in.post(CREATE, form_data(org, name=""))
+    assert "no-store" in invalid["Cache-Control"]
+
+
+def test_the_secret_panel_is_kept_out_of_htmx_history(signed_in, org):
+    html = signed_in.post(CREATE, form_data(org), **HTMX).content.decode()
+    assert 'id="new-token-panel" class="card card-success" tabindex="-1" hx-history="false"' in html
