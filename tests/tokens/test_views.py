@@ -286,3 +286,13 @@ def test_every_developer_page_response_is_no_store(signed_in, user, org):
 def test_the_secret_panel_is_kept_out_of_htmx_history(signed_in, org):
     html = signed_in.post(CREATE, form_data(org), **HTMX).content.decode()
     assert 'id="new-token-panel" class="card card-success" tabindex="-1" hx-history="false"' in html
+
+
+def test_list_says_when_the_owners_role_limits_a_token(signed_in, user, org):
+    make_token(owner=user, organization=org, name="Everything")
+    org.memberships.filter(user=user).update(role=Role.MEMBER)
+    html = signed_in.get(PAGE).content.decode()
+    assert "Limited by your role (member)" in html
+    assert 'title="Effective access: projects:read, tasks:read, tasks:write"' in html
+    org.memberships.filter(user=user).update(role=Role.OWNER)
+    assert "Limited by your role" not in signed_in.get(PAGE).content.decode()

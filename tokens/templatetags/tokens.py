@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from tokens.permissions import describe_access
+from tokens.permissions import SCOPES, describe_access, effective_scopes
 
 register = template.Library()
 
@@ -13,6 +13,24 @@ register = template.Library()
 @register.filter
 def access(scopes) -> str:
     return describe_access(scopes)
+
+
+@register.simple_tag
+def role_limit(token) -> str:
+    """A note when the owner's current role allows less than the token's scopes."""
+    effective = effective_scopes(token)
+    if effective == frozenset(token.scopes):
+        return ""
+    if token.role is None:
+        return format_html(
+            '<span class="muted small">You are no longer in this organization</span>'
+        )
+    allowed = ", ".join(scope for scope in SCOPES if scope in effective) or "nothing"
+    return format_html(
+        '<span class="muted small" title="Effective access: {}">Limited by your role ({})</span>',
+        allowed,
+        token.role,
+    )
 
 
 @register.simple_tag
