@@ -30,11 +30,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG")
+PRODUCTION = env_bool("TESSERA_PRODUCTION")
 
 # A fixed key is only acceptable for local runs; production must set SECRET_KEY.
 _LOCAL_SECRET_KEY = "local-only-not-a-secret-tessera-dev-key"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY", _LOCAL_SECRET_KEY)
-if SECRET_KEY == _LOCAL_SECRET_KEY and env_bool("TESSERA_PRODUCTION"):
+if SECRET_KEY == _LOCAL_SECRET_KEY and PRODUCTION:
     raise ImproperlyConfigured("Set SECRET_KEY: TESSERA_PRODUCTION is on.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
@@ -91,17 +92,29 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+
+def database(url: str) -> dict:
+    """One DATABASES entry from a URL, with the connection options Tessera relies on."""
+    config = dj_database_url.parse(
+        url,
         conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # Off by default: a health check is an extra SELECT 1 round trip on every request, and
+        # Django already drops a connection that failed when its request ends.
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS"),
     )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5"))
-    )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5")))
+        # Django turns psycopg's prepared statements off; its own queries bind client-side and
+        # are never prepared either way. The token lookup binds server-side, and with this it is
+        # prepared once per connection instead of planned on every request. Set
+        # DB_PREPARED_STATEMENTS=0 behind a pooler that cannot carry prepared statements.
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            options.setdefault("prepare_threshold", 2)
+    return config
+
+
+DATABASES = {"default": database(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -165,10 +178,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and env_bool("TESSERA_PRODUCTION"))
+# TESSERA_PRODUCTION turns on everything HTTPS needs; each setting can still be overridden.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
-SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0"))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 if env_bool("BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

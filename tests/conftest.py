@@ -1,8 +1,13 @@
 import pytest
+from hypothesis import settings
 
 from orgs.models import Role
 
 from .factories import make_org, make_project, make_user
+
+# Deadlines would measure how busy the machine is, not the code (performance lives in bench/).
+settings.register_profile("tessera", deadline=None)
+settings.load_profile("tessera")
 
 
 @pytest.fixture

@@ -1,9 +1,14 @@
-from django.contrib.auth.models import AnonymousUser
+import logging
 
-from .responses import invalid_token
+from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
+from django.utils.functional import SimpleLazyObject
+
+from .responses import invalid_token, service_unavailable
 from .services import AuthenticationFailed, token_authenticate
 
 TOKEN_PATHS = ("/api/", "/mcp")
+logger = logging.getLogger(__name__)
 
 
 class BearerTokenMiddleware:
@@ -35,6 +40,9 @@ class BearerTokenMiddleware:
                 )
             except AuthenticationFailed as exc:
                 return invalid_token(exc.description)
+            except (OperationalError, InterfaceError):
+                logger.warning("Database unreachable while authenticating a token", exc_info=True)
+                return service_unavailable()
             request.token = token
-            request.user = token.owner
+            request.user = SimpleLazyObject(lambda: token.owner)
         return self.get_response(request)

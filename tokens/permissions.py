@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from orgs.models import Role
 from projects.models import Project, Task
 
+from .models import Token
+
 PROJECTS_READ = "projects:read"
 PROJECTS_WRITE = "projects:write"
 TASKS_READ = "tasks:read"
@@ -67,7 +69,7 @@ def visible_projects(token) -> QuerySet[Project]:
     """The projects the token reaches: its organization's, narrowed by any project restriction."""
     projects = Project.objects.filter(organization_id=token.organization_id)
     if not token.all_projects:
-        granted = token.projects.through.objects.filter(token_id=token.pk).values("project_id")
+        granted = Token.projects.through.objects.filter(token_id=token.pk).values("project_id")
         projects = projects.filter(pk__in=granted)
     return projects
 

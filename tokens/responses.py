@@ -31,6 +31,20 @@ def bearer_error(
     return response
 
 
+def service_unavailable() -> JsonResponse:
+    """The database cannot be reached: a retryable 503, never a 500 page or a traceback."""
+    response = JsonResponse(
+        {
+            "error": "service_unavailable",
+            "error_description": "The service cannot reach its database. Try again shortly.",
+        },
+        status=503,
+    )
+    response["Retry-After"] = "5"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def missing_token() -> JsonResponse:
     return bearer_error(
         status=401, error=None, description="Send a token: Authorization: Bearer <token>."

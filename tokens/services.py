@@ -11,7 +11,7 @@ from orgs.models import Membership
 from . import codec
 from .models import Token
 from .permissions import SCOPES
-from .selectors import token_get_for_auth
+from .selectors import TokenPrincipal, token_get_for_auth
 
 MAX_AUTHORIZATION_LENGTH = 256
 
@@ -107,7 +107,7 @@ def token_revoke(*, token: Token, by=None) -> bool:
 
 
 @sensitive_variables("authorization", "value")
-def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -> Token:
+def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -> TokenPrincipal:
     """Turn an Authorization header into a usable token, or raise AuthenticationFailed.
 
     Malformed input costs no query; a valid token costs one, plus a write at most once a minute.
@@ -130,13 +130,15 @@ def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -
         raise AuthenticationFailed("The access token was revoked.")
     if token.is_expired(now):
         raise AuthenticationFailed("The access token expired.")
-    if not token.owner.is_active or token.role is None:
+    if not token.owner_active or token.role is None:
         raise AuthenticationFailed("The access token's owner no longer has access.")
     _token_mark_used(token=token, now=now, ip=ip, user_agent=user_agent)
     return token
 
 
-def _token_mark_used(*, token: Token, now: datetime, ip: str | None, user_agent: str) -> None:
+def _token_mark_used(
+    *, token: TokenPrincipal, now: datetime, ip: str | None, user_agent: str
+) -> None:
     """Record last use at most once per interval: a conditional UPDATE, skipped when fresh."""
     stale_before = now - timedelta(seconds=settings.TOKEN_LAST_USED_INTERVAL_SECONDS)
     if token.last_used_at is not None and token.last_used_at > stale_before:
@@ -144,5 +146,4 @@ def _token_mark_used(*, token: Token, now: datetime, ip: str | None, user_agent:
     Token.objects.filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=token.pk
     ).update(last_used_at=now, last_used_ip=ip, last_used_user_agent=user_agent[:255])
-    token.last_used_at, token.last_used_ip = now, ip
-    token.last_used_user_agent = user_agent[:255]
+    token.last_used_at = now
