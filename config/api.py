@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -10,7 +11,7 @@ from ninja.security import HttpBearer
 from projects.api import router as projects_router
 from tokens.api import router as tokens_router
 from tokens.permissions import InsufficientScope
-from tokens.responses import insufficient_scope, missing_token
+from tokens.responses import insufficient_scope, missing_token, service_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,13 @@ def _server_error(request, exc):
     """An unexpected failure: logged with its traceback, answered as JSON without one."""
     logger.exception("Unhandled error in %s %s", request.method, request.path)
     return api.create_response(request, {"detail": "Internal server error"}, status=500)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    logger.warning("Database unreachable in %s %s", request.method, request.path, exc_info=True)
+    return service_unavailable()
 
 
 @api.exception_handler(InsufficientScope)

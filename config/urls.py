@@ -10,12 +10,18 @@ def home(request):
     return redirect("token-list" if request.user.is_authenticated else "login")
 
 
+def healthz(request):
+    """Liveness for load balancers and the load test: no database, no session, no auth."""
+    return JsonResponse({"status": "ok"})
+
+
 def api_not_found(request, rest=""):
     return JsonResponse({"detail": "Not Found"}, status=404)
 
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("tokens.urls")),
     path("admin/", admin.site.urls),

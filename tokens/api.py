@@ -1,10 +1,32 @@
 from datetime import datetime
+from typing import Any
 
 from ninja import Router, Schema
 
 from .permissions import effective_scopes, visible_projects
 
 router = Router(tags=["Tokens"])
+
+
+class ErrorOut(Schema):
+    """RFC 6750 errors (401, 403) and 503: what went wrong, and for 403 the scope needed."""
+
+    error: str
+    error_description: str
+    scope: str | None = None
+
+
+class DetailOut(Schema):
+    detail: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[dict[str, Any]]
+
+
+AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut, 503: ErrorOut}
+READ_ERRORS = {**AUTH_ERRORS, 404: DetailOut, 422: ValidationErrorOut}
+WRITE_ERRORS = {**READ_ERRORS, 400: DetailOut}
 
 
 class UserOut(Schema):
@@ -41,7 +63,9 @@ class MeOut(Schema):
     token: TokenOut
 
 
-@router.get("/me", response=MeOut, summary="Who this token is and what it may do")
+@router.get(
+    "/me", response={200: MeOut, **AUTH_ERRORS}, summary="Who this token is and what it may do"
+)
 def me(request):
     """What an integration calls to validate a connection. Never returns the secret."""
     token = request.auth

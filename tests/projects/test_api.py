@@ -127,3 +127,20 @@ def test_an_unexpected_failure_is_a_json_500_without_a_traceback(api, monkeypatc
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error"}
     assert b"boom" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/projects", {"name": "nul\x00byte"}),
+        ("post", "/projects/{p}/tasks", {"title": "ok", "description": "nul\x00"}),
+        ("get", "/projects?page=1000000000", None),
+        ("get", "/projects?page_size=100000", None),
+        ("get", f"/projects/{2**63}", None),
+        ("get", "/tasks/0", None),
+    ],
+)
+def test_out_of_range_input_is_a_422_not_a_database_error(api, project, method, path, body):
+    path = path.format(p=project.pk)
+    response = api.get(path) if method == "get" else api.send(method, path, body)
+    assert response.status_code == 422

@@ -1,0 +1,87 @@
+"""Security headers on every kind of response, and production settings that pass check --deploy."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_pages_carry_a_nonce_csp_and_the_other_headers(signed_in, org):
+    response = signed_in.get("/settings/developer/")
+    csp = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", csp).group(1)
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    nonce = re.search(r"'nonce-([^']+)'", script_src).group(1)
+    html = response.content.decode()
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts and all(f'nonce="{nonce}"' in tag for tag in scripts)
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_nonce_changes_per_response(signed_in, org):
+    def nonce():
+        return re.search(
+            r"'nonce-([^']+)'", signed_in.get("/settings/developer/")["Content-Security-Policy"]
+        )
+
+    assert nonce().group(1) != nonce().group(1)
+
+
+def test_api_responses_carry_the_headers_too(client, db):
+    response = client.get("/api/v1/me")
+    assert response["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+PRODUCTION_ENV = {
+    "TESSERA_PRODUCTION": "1",
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "EMAIL_HOST": "smtp.example.com",
+    "ALLOWED_HOSTS": "tessera.example.com",
+    "SECURE_HSTS_PRELOAD": "1",
+    "BEHIND_TLS_PROXY": "1",
+}
+
+
+def _manage(*args, extra_env=None):
+    env = {**os.environ, **PRODUCTION_ENV, **(extra_env or {})}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    done = _manage("check", "--deploy", "--fail-level", "WARNING")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "System check identified no issues" in done.stdout
+
+
+def test_production_settings_make_cookies_secure_and_redirect_to_https():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
+        "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.DEBUG)"
+    )
+    done = _manage("shell", "--verbosity", "0", "-c", code)
+    assert done.stdout.split() == ["True", "True", "True", "True", "31536000", "False"], done.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    done = _manage("check", extra_env={"SECRET_KEY": ""})
+    assert done.returncode != 0
+    assert "Set SECRET_KEY" in done.stderr
