@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install chromium lint format lock clean
+BENCH_VENV := .venv-bench
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test install chromium lint format lock clean bench loadtest stress wrk
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Tessera needs Python 3.12 or newer (3.13 preferred)"'
@@ -35,6 +38,30 @@ test: install chromium
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 	$(BIN)/pytest
 
+# Long tests: a revocation race against gunicorn, a database outage, generated API cases.
+stress: install
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m stress -s
+
+# The side-by-side auth benchmark; its rivals live in their own virtualenv, never in Tessera's.
+$(BENCH_VENV)/.installed: requirements-dev.txt bench/requirements.txt
+	test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements-dev.txt -r bench/requirements.txt
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m bench.run --db postgres --out docs/benchmarks/results-postgres.json
+	$(BENCH_VENV)/bin/python -m bench.run --db sqlite --out docs/benchmarks/results-sqlite.json
+	$(BENCH_VENV)/bin/python -m bench.report docs/benchmarks/results-postgres.json docs/benchmarks/results-sqlite.json
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing and we are not root: install Debian's wrk package."; exit 1; fi; }
+
+loadtest: install wrk
+	$(BIN)/python -m bench.loadtest --duration $${DURATION:-30}
+
 lint: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -44,6 +71,7 @@ lock: install
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml -o requirements.txt --python-version 3.13 --no-header -q
 	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements-dev.txt --python-version 3.13 --no-header -q
+	cd bench && ../$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.13 --no-header -q
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var
+	rm -rf $(VENV) $(BENCH_VENV) db.sqlite3 var

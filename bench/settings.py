@@ -1,0 +1,21 @@
+"""Settings for the auth benchmark: Tessera's, plus DRF, knox and api-key side by side."""
+
+from config.settings import *  # noqa: F403
+from config.settings import INSTALLED_APPS, database, env
+
+DEBUG = False
+ROOT_URLCONF = "bench.urls"
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "rest_framework",
+    "rest_framework.authtoken",
+    "knox",
+    "rest_framework_api_key",
+]
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+LOGGING = {"version": 1, "disable_existing_loggers": True}
+DATABASES = {"default": database(env("BENCH_DATABASE_URL", "sqlite:///var/bench.sqlite3"))}
