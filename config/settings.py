@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "orgs",
     "projects",
     "tokens",
+    "audit",
+    "agents",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orgs.context_processors.administered_organizations",
             ],
         },
     },
@@ -191,6 +194,8 @@ if env_bool("BEHIND_TLS_PROXY"):
 
 # Tokens
 TOKEN_LAST_USED_INTERVAL_SECONDS = 60
+AGENT_DEFAULT_EXPIRY_DAYS = 90
+AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
 EMAIL_VERIFICATION_MAX_AGE_SECONDS = 3 * 24 * 3600
 
 NINJA_PAGINATION_PER_PAGE = 50
@@ -204,3 +209,6 @@ LOGGING = {
 }
 
 FORM_RENDERER = "config.forms.FormRenderer"
+
+# Browser origins, besides the site's own, allowed to call /mcp (MCP clients send none).
+MCP_ALLOWED_ORIGINS = env_list("MCP_ALLOWED_ORIGINS")

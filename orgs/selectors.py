@@ -1,6 +1,9 @@
 from django.db.models import QuerySet
+from django.http import Http404
 
-from .models import Membership, Organization
+from .models import Membership, Organization, Role
+
+OVERSEERS = (Role.OWNER, Role.ADMIN)
 
 
 def membership_list(*, user) -> QuerySet[Membership]:
@@ -13,3 +16,19 @@ def membership_list(*, user) -> QuerySet[Membership]:
 
 def organization_list_for_user(*, user) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+def organization_list_administered(*, user) -> QuerySet[Organization]:
+    """Organizations where the user is an owner or admin, and so oversees agents and the log."""
+    return Organization.objects.filter(
+        memberships__user=user, memberships__role__in=OVERSEERS
+    ).order_by("name")
+
+
+def organization_get_for_overseer(*, user, slug: str) -> Organization:
+    """The organization if the user owns or administers it; Http404 otherwise, for everyone else
+    (members and outsiders alike learn nothing about it)."""
+    organization = organization_list_administered(user=user).filter(slug=slug).first()
+    if organization is None:
+        raise Http404("No such organization.")
+    return organization

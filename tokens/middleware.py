@@ -1,13 +1,16 @@
 import logging
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject
+
+from audit.services import Event, audit_record
 
 from .responses import invalid_token, service_unavailable
 from .services import AuthenticationFailed, token_authenticate
 
 TOKEN_PATHS = ("/api/", "/mcp")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 logger = logging.getLogger(__name__)
 
 
@@ -45,4 +48,28 @@ class BearerTokenMiddleware:
                 return service_unavailable()
             request.token = token
             request.user = SimpleLazyObject(lambda: token.owner)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            request.token is not None
+            and request.method not in SAFE_METHODS
+            and request.path_info.startswith("/api/")
+            and response.status_code != 503
+        ):
+            self._record_write(request, response)
+        return response
+
+    @staticmethod
+    def _record_write(request, response) -> None:
+        """Every API write attempt, allowed or refused, goes to the audit log (MCP tools record
+        their own, by tool name). A failure to record never turns the answer into an error."""
+        try:
+            audit_record(
+                event=Event.API_WRITE,
+                token=request.token,
+                actor_id=request.token.owner_id,
+                action=f"{request.method} {request.path_info}",
+                status=response.status_code,
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except DatabaseError:
+            logger.exception("Could not record an API write in the audit log")

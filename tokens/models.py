@@ -10,7 +10,14 @@ class Token(models.Model):
         PERSONAL = "pat", "Personal access token"
         AGENT = "agt", "Agent connection"
 
+    class Client(models.TextChoices):
+        CLAUDE_CODE = "claude-code", "Claude Code"
+        CURSOR = "cursor", "Cursor"
+        OTHER = "other", "Other MCP client"
+
     kind = models.CharField(max_length=3, choices=Kind.choices, default=Kind.PERSONAL)
+    # For agent connections: which MCP client it was made for.
+    client = models.CharField(max_length=20, choices=Client.choices, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
     )

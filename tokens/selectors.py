@@ -171,3 +171,21 @@ def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
         organization_name=org_name,
         role=role,
     )
+
+
+def agent_list_for_organization(*, organization) -> QuerySet[Token]:
+    """Every member's active agent connections in the organization, for its admins."""
+    return (
+        Token.objects.filter(
+            organization=organization, kind=Token.Kind.AGENT, revoked_at__isnull=True
+        )
+        .select_related("owner", "organization")
+        .prefetch_related(Prefetch("projects", queryset=Project.objects.only("id", "name")))
+        .order_by("owner__email", "-created_at")
+    )
+
+
+def agent_get_for_organization(*, organization, pk: int) -> Token:
+    """One active agent connection in the organization; Token.DoesNotExist for anything else,
+    a member's general tokens included."""
+    return agent_list_for_organization(organization=organization).get(pk=pk)

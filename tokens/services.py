@@ -1,11 +1,13 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from audit.services import Event, audit_record, audit_rejection_record
 from orgs.models import Membership
 
 from . import codec
@@ -44,6 +46,7 @@ def token_create(
     projects=None,
     expires_at: datetime | None = None,
     kind: str = Token.Kind.PERSONAL,
+    client: str = "",
 ) -> tuple[Token, str]:
     """Mint a token and return it with its secret, which exists only in this return value.
 
@@ -84,9 +87,16 @@ def token_create(
                 scopes=[scope for scope in SCOPES if scope in scopes],
                 all_projects=projects is None,
                 expires_at=expires_at,
+                client=client if kind == Token.Kind.AGENT else "",
             )
             if projects:
                 token.projects.set(projects)
+            audit_record(
+                event=Event.AGENT_CONNECTED if kind == Token.Kind.AGENT else Event.TOKEN_CREATED,
+                token=token,
+                actor_id=owner.pk,
+                detail={"name": token.name, "scopes": token.scopes, "client": token.client},
+            )
     except IntegrityError as exc:
         raise TokenValidationError(
             f"You already have a token named “{name}”. Pick another name or revoke that one.",
@@ -96,14 +106,49 @@ def token_create(
 
 
 def token_revoke(*, token: Token, by=None) -> bool:
-    """Revoke at once and for good; False if it was already revoked."""
+    """Revoke at once and for good; False if it was already revoked.
+
+    `by` is the owner, an organization admin (agent connections only: the caller checks), or
+    None for the incident command. Anyone but the owner revoking it emails the owner.
+    """
     now = timezone.now()
-    updated = Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-        revoked_at=now, revoked_by=by
-    )
-    if updated:
+    with transaction.atomic():
+        updated = Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=by
+        )
+        if not updated:
+            return False
         token.revoked_at, token.revoked_by = now, by
-    return bool(updated)
+        if by is None:
+            revoked_by = "incident"
+        elif by.pk == token.owner_id:
+            revoked_by = "owner"
+        else:
+            revoked_by = "admin"
+        audit_record(
+            event=Event.TOKEN_REVOKED,
+            token=token,
+            actor_id=by.pk if by else None,
+            detail={"by": revoked_by, "name": token.name},
+        )
+    if revoked_by != "owner":
+        _tell_owner_of_revocation(token=token, by=by)
+    return True
+
+
+def _tell_owner_of_revocation(*, token: Token, by) -> None:
+    what = "agent connection" if token.kind == Token.Kind.AGENT else "access token"
+    who = f"{by.email}, an admin of {token.organization.name}," if by else "an operator"
+    send_mail(
+        subject=f"Your {what} “{token.name}” was revoked",
+        message=(
+            f"{who} revoked your {what} “{token.name}” ({token.prefix}…) in "
+            f"{token.organization.name}. Anything using it is refused from now on.\n\n"
+            "If you still need access, create a new one from your settings.\n"
+        ),
+        from_email=None,
+        recipient_list=[token.owner.email],
+    )
 
 
 @sensitive_variables("authorization", "value")
@@ -127,8 +172,10 @@ def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -
     if token is None:
         raise AuthenticationFailed("The access token is not recognised.")
     if token.revoked_at is not None:
+        audit_rejection_record(token=token, reason="revoked", ip=ip)
         raise AuthenticationFailed("The access token was revoked.")
     if token.is_expired(now):
+        audit_rejection_record(token=token, reason="expired", ip=ip)
         raise AuthenticationFailed("The access token expired.")
     if not token.owner_active or token.role is None:
         raise AuthenticationFailed("The access token's owner no longer has access.")

@@ -36,6 +36,40 @@ def test_token_create_prints_the_token_once(user, org, project):
     assert "not shown again" in err and out not in err
 
 
+def test_token_create_agent_kind_defaults_to_90_days(user, org):
+    out, _ = run(
+        "token_create",
+        "--email",
+        user.email,
+        "--org",
+        org.slug,
+        "--name",
+        "agent",
+        "--scopes",
+        "tasks:read",
+        "--kind",
+        "agt",
+        "--client",
+        "cursor",
+    )
+    token = Token.objects.get(digest=codec.digest(out))
+    assert token.kind == "agt" and token.client == "cursor"
+    assert 89 <= (token.expires_at - token.created_at).days <= 90
+    pat, _ = run(
+        "token_create",
+        "--email",
+        user.email,
+        "--org",
+        org.slug,
+        "--name",
+        "pat",
+        "--scopes",
+        "tasks:read",
+    )
+    pat_token = Token.objects.get(digest=codec.digest(pat))
+    assert 29 <= (pat_token.expires_at - pat_token.created_at).days <= 30
+
+
 def test_token_create_agent_kind_without_expiry(user, org):
     out, _ = run(
         "token_create",

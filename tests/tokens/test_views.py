@@ -99,10 +99,10 @@ def test_page_queries_do_not_grow_with_the_number_of_tokens(
             make_token(owner=user, organization=org, projects=[project])
 
     add(5)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 5
     add(95)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 100
 
 
@@ -124,7 +124,7 @@ def test_create_shows_the_secret_once_with_no_store(signed_in, user, org):
 def test_create_by_htmx_swaps_only_the_developer_content(signed_in, org):
     response = signed_in.post(CREATE, form_data(org), **HTMX)
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="developer-content"')
+    assert html.lstrip().startswith('<div id="page-content"')
     assert "<html" not in html
     assert "no-store" in response["Cache-Control"]
     assert secret_in(response).startswith("tsr_pat_")

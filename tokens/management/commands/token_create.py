@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -25,7 +26,18 @@ class Command(BaseCommand):
             "--scopes", required=True, help="comma-separated, e.g. tasks:read,tasks:write"
         )
         parser.add_argument("--projects", default="", help="comma-separated project ids or names")
-        parser.add_argument("--expires-days", type=int, default=30, help="0 for no expiry")
+        parser.add_argument(
+            "--expires-days",
+            type=int,
+            default=None,
+            help="0 for no expiry; default 30, or 90 for --kind agt",
+        )
+        parser.add_argument(
+            "--client",
+            choices=[c.value for c in Token.Client],
+            default="other",
+            help="the MCP client, with --kind agt",
+        )
         parser.add_argument("--description", default="")
         parser.add_argument("--kind", choices=[k.value for k in Token.Kind], default="pat")
 
@@ -46,6 +58,8 @@ class Command(BaseCommand):
                     raise CommandError(f"No project {ref!r} in {organization.slug}.")
                 projects.append(project)
         days = options["expires_days"]
+        if days is None:
+            days = settings.AGENT_DEFAULT_EXPIRY_DAYS if options["kind"] == "agt" else 30
         if days < 0:
             raise CommandError("--expires-days must be 0 (no expiry) or more.")
         try:
@@ -58,6 +72,7 @@ class Command(BaseCommand):
                 projects=projects,
                 expires_at=timezone.now() + timedelta(days=days) if days else None,
                 kind=options["kind"],
+                client=options["client"],
             )
         except TokenValidationError as exc:
             raise CommandError(exc.message) from exc

@@ -1,0 +1,157 @@
+"""The MCP endpoint: Streamable HTTP with JSON responses, for the `initialize` era of the protocol.
+
+Follows the MCP specification of 2025-11-25 (https://modelcontextprotocol.io/specification/
+2025-11-25/basic/transports): one JSON-RPC message per POST, answered with application/json;
+notifications and client responses get 202 with no body; GET and DELETE are 405 (no SSE stream, no
+sessions). Authentication is the bearer token the middleware already checked; tools run with
+exactly the access the JSON API would give that token.
+"""
+
+import json
+import logging
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from audit.services import Event, audit_record
+from tokens.responses import missing_token, service_unavailable
+
+from .tools import TOOLS, call_tool
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
+LATEST_VERSION = SUPPORTED_VERSIONS[0]
+# These negotiate the version in their body, so the header does not apply to them.
+NEGOTIATING_METHODS = frozenset({"initialize", "server/discover"})
+
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
+
+
+def _error(message_id, code: int, message: str, status: int = 200) -> JsonResponse:
+    body = {"jsonrpc": "2.0", "id": message_id, "error": {"code": code, "message": message}}
+    return JsonResponse(body, status=status)
+
+
+def _result(message_id, result: dict) -> JsonResponse:
+    return JsonResponse({"jsonrpc": "2.0", "id": message_id, "result": result})
+
+
+def _origin_allowed(request) -> bool:
+    """Refuse browsers on other sites (DNS rebinding); clients without an Origin are fine."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    own = f"{request.scheme}://{request.get_host()}"
+    return origin == own or origin in settings.MCP_ALLOWED_ORIGINS
+
+
+def _initialize(request, params: dict) -> dict:
+    requested = params.get("protocolVersion")
+    token = request.token
+    return {
+        "protocolVersion": requested if requested in SUPPORTED_VERSIONS else LATEST_VERSION,
+        "capabilities": {"tools": {"listChanged": False}},
+        "serverInfo": {"name": "tessera", "title": "Tessera", "version": "1.0.0"},
+        "instructions": (
+            f"Tools act as {token.owner_email} in the organization {token.organization_name}, "
+            "with this token's scopes and never more than that person's role allows."
+        ),
+    }
+
+
+def _call(request, message_id, params: dict) -> JsonResponse:
+    name = params.get("name")
+    arguments = params.get("arguments") or {}
+    tool = TOOLS.get(name) if isinstance(name, str) else None
+    if tool is None:
+        return _error(message_id, INVALID_PARAMS, f"Unknown tool: {name!r}")
+    if not isinstance(arguments, dict):
+        return _error(message_id, INVALID_PARAMS, "Tool arguments must be an object")
+    result, status = call_tool(tool, request.token, arguments)
+    if tool.writes:
+        audit_record(
+            event=Event.MCP_WRITE,
+            token=request.token,
+            actor_id=request.token.owner_id,
+            action=f"tool {tool.name}",
+            status=status,
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    return _result(message_id, result)
+
+
+@csrf_exempt
+def mcp_endpoint(request):
+    if request.method != "POST":
+        response = JsonResponse(
+            {"error": "method_not_allowed", "error_description": "This endpoint takes POST."},
+            status=405,
+        )
+        response["Allow"] = "POST"
+        return response
+    if not _origin_allowed(request):
+        return JsonResponse(
+            {"error": "forbidden_origin", "error_description": "This Origin may not call /mcp."},
+            status=403,
+        )
+    if request.token is None:
+        return missing_token()
+
+    try:
+        message = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(None, PARSE_ERROR, "Parse error: the body is not JSON", status=400)
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return _error(None, INVALID_REQUEST, "Expected one JSON-RPC 2.0 message", status=400)
+
+    method = message.get("method")
+    if method is None:
+        if "result" in message or "error" in message:
+            return HttpResponse(status=202)  # a response to a server request: nothing to say
+        return _error(message.get("id"), INVALID_REQUEST, "A request needs a method", status=400)
+    if not isinstance(method, str):
+        return _error(message.get("id"), INVALID_REQUEST, "method must be a string", status=400)
+    if "id" not in message:
+        return HttpResponse(status=202)  # a notification: accepted, no answer
+    message_id = message["id"]
+    if isinstance(message_id, bool) or not isinstance(message_id, str | int):
+        return _error(None, INVALID_REQUEST, "id must be a string or an integer", status=400)
+
+    version = request.headers.get("MCP-Protocol-Version")
+    if method not in NEGOTIATING_METHODS and version and version not in SUPPORTED_VERSIONS:
+        return _error(
+            message_id,
+            INVALID_REQUEST,
+            f"Unsupported MCP-Protocol-Version {version!r}; "
+            f"supported: {', '.join(SUPPORTED_VERSIONS)}",
+            status=400,
+        )
+    params = message.get("params", {})
+    if not isinstance(params, dict):
+        return _error(message_id, INVALID_PARAMS, "params must be an object")
+
+    try:
+        if method == "initialize":
+            return _result(message_id, _initialize(request, params))
+        if method == "ping":
+            return _result(message_id, {})
+        if method == "tools/list":
+            return _result(message_id, {"tools": [tool.definition() for tool in TOOLS.values()]})
+        if method == "tools/call":
+            return _call(request, message_id, params)
+    except (OperationalError, InterfaceError):
+        logger.warning("Database unreachable during MCP %s", method, exc_info=True)
+        return service_unavailable()
+    return _error(message_id, METHOD_NOT_FOUND, f"Method not found: {method}")
+
+
+def no_oauth_metadata(request, rest: str = ""):
+    """Tessera takes the bearer token it issued; it advertises no OAuth server, so MCP clients
+    use the Authorization header they were configured with."""
+    return JsonResponse(
+        {"error": "not_found", "error_description": "No OAuth metadata: use a Tessera token."},
+        status=404,
+    )

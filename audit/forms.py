@@ -1,0 +1,41 @@
+from django import forms
+
+from accounts.models import User
+
+from .models import AuditEvent
+
+
+class AuditFilterForm(forms.Form):
+    member = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Anyone"
+    )
+    token = forms.CharField(
+        label="Token prefix",
+        required=False,
+        max_length=16,
+        widget=forms.TextInput(attrs={"placeholder": "tsr_agt_Ab12Cd"}),
+    )
+    event = forms.ChoiceField(
+        choices=[("", "Any event"), *AuditEvent.Event.choices], required=False
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = User.objects.filter(
+            memberships__organization=organization
+        ).order_by("email")
+        for field in self.fields.values():
+            field.conditional = True  # filters, so no "optional" marks
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "Pick a date on or after the start date.")
+        return cleaned

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEvent(models.Model):
+    """Something that happened to or with a token. Never holds a secret: only the display prefix."""
+
+    class Event(models.TextChoices):
+        TOKEN_CREATED = "token.created", "Token created"
+        AGENT_CONNECTED = "agent.connected", "Agent connected"
+        TOKEN_REVOKED = "token.revoked", "Token revoked"
+        TOKEN_REJECTED = "token.rejected", "Used after revocation or expiry"
+        API_WRITE = "api.write", "API write"
+        MCP_WRITE = "mcp.write", "MCP tool write"
+
+    created_at = models.DateTimeField(default=timezone.now)
+    event = models.CharField(max_length=20, choices=Event.choices)
+    organization = models.ForeignKey(
+        "orgs.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Whose token it is, and who acted (the owner, an admin, or nobody for the incident command).
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token = models.ForeignKey(
+        "tokens.Token", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    token_prefix = models.CharField(max_length=16, blank=True)
+    action = models.CharField(max_length=200, blank=True, help_text="method and path, or tool")
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_time"),
+            models.Index(fields=["token", "-created_at"], name="audit_token_time"),
+            models.Index(fields=["created_at"], name="audit_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} {self.token_prefix} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,37 @@
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import AuditEvent
+
+
+def audit_list(
+    *,
+    organization,
+    member_id: int | None = None,
+    token_prefix: str = "",
+    event: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """An organization's events, newest first, narrowed by the filters given."""
+    events = AuditEvent.objects.filter(organization=organization).select_related("subject", "actor")
+    if member_id:
+        events = events.filter(subject_id=member_id)
+    if token_prefix:
+        events = events.filter(token_prefix__startswith=token_prefix.strip().rstrip("…"))
+    if event:
+        events = events.filter(event=event)
+    if since:
+        events = events.filter(
+            created_at__gte=timezone.make_aware(datetime.combine(since, time.min))
+        )
+    if until:
+        end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+        events = events.filter(created_at__lt=end)
+    return events
+
+
+def token_activity(*, token, limit: int = 25) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(token=token).select_related("actor")[:limit])

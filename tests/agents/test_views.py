@@ -1,0 +1,277 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from orgs.models import Role
+from tests.factories import bearer, make_org, make_token, make_user
+from tokens import codec
+from tokens.models import Token
+
+AGENTS = "/settings/agents/"
+CONNECT = "/settings/agents/connect/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def connect_data(org, **overrides):
+    return {
+        "client": "claude-code",
+        "name": "Claude on my laptop",
+        "organization": org.pk,
+        "access": "read",
+        "project_access": "all",
+        "expiry": "90",
+        **overrides,
+    }
+
+
+def secret_from(html: str) -> str:
+    return re.search(r"Bearer (tsr_agt_[0-9A-Za-z]{36})", html).group(1)
+
+
+def test_the_form_defaults_to_read_only_and_90_days(signed_in, org):
+    form = signed_in.get(AGENTS).context["form"]
+    assert form["access"].value() == "read" and form["expiry"].value() == "90"
+    assert form["client"].value() == "claude-code"
+
+
+def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signed_in, user, org):
+    response = signed_in.post(CONNECT, connect_data(org), **HTMX)
+    html = response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    secret = secret_from(html)
+    token = Token.objects.get(digest=codec.digest(secret))
+    assert token.kind == "agt" and token.client == "claude-code"
+    assert token.scopes == ["projects:read", "tasks:read"]
+    assert 89 <= (token.expires_at - timezone.now()).days <= 90
+    assert '"url": "http://testserver/mcp"' in html
+    assert f'"Authorization": "Bearer {secret}"' in html
+    assert (
+        f"claude mcp add --transport http tessera http://testserver/mcp "
+        f'--header "Authorization: Bearer {secret}"'
+    ) in html
+    again = signed_in.get(AGENTS).content.decode()
+    assert secret not in again and token.prefix in again
+    assert AuditEvent.objects.filter(event="agent.connected", token=token, actor=user).exists()
+
+
+def test_agents_and_personal_tokens_are_listed_apart(signed_in, user, org):
+    make_token(owner=user, organization=org, name="CI script")
+    make_token(owner=user, organization=org, name="Cursor at work", kind="agt")
+    agents_page = signed_in.get(AGENTS).content.decode()
+    developer_page = signed_in.get("/settings/developer/").content.decode()
+    assert "Cursor at work" in agents_page and "CI script" not in agents_page
+    assert "CI script" in developer_page and "Cursor at work" not in developer_page
+
+
+def test_agent_list_partial_and_revoke(signed_in, user, org):
+    token, secret = make_token(owner=user, organization=org, name="Agent", kind="agt")
+    table = signed_in.get(AGENTS, HTTP_HX_TARGET="token-table", **HTMX).content.decode()
+    assert table.lstrip().startswith('<section id="token-table"')
+    assert "<html" not in table and "Your agent connections" in table
+    url = f"/settings/agents/{token.pk}/revoke/"
+    assert "Revoke token" in signed_in.get(url, **HTMX).content.decode()
+    after = signed_in.post(url, **HTMX).content.decode()
+    assert "No agents connected yet." in after
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    from django.test import Client
+
+    refused = Client().post(
+        "/mcp",
+        '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+        content_type="application/json",
+        **bearer(secret),
+    )
+    assert refused.status_code == 401
+
+
+def test_a_personal_token_is_404_on_the_agent_pages_and_vice_versa(signed_in, user, org):
+    personal, _ = make_token(owner=user, organization=org)
+    agent, _ = make_token(owner=user, organization=org, kind="agt")
+    assert signed_in.get(f"/settings/agents/{personal.pk}/").status_code == 404
+    assert signed_in.post(f"/settings/agents/{personal.pk}/revoke/").status_code == 404
+    assert signed_in.get(f"/settings/developer/tokens/{agent.pk}/").status_code == 404
+
+
+def test_detail_page_shows_recent_activity(signed_in, client, user, org, project):
+    token, secret = make_token(owner=user, organization=org, kind="agt")
+    from django.test import Client
+
+    api = Client()
+    api.post(
+        f"/api/v1/projects/{project.pk}/tasks",
+        {"title": "x"},
+        content_type="application/json",
+        REMOTE_ADDR="198.51.100.9",
+        **bearer(secret),
+    )
+    api.post(
+        "/mcp",
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {
+                "name": "create_task",
+                "arguments": {"project_id": project.pk, "title": "y"},
+            },
+        },
+        content_type="application/json",
+        **bearer(secret),
+    )
+    html = signed_in.get(f"/settings/agents/{token.pk}/").content.decode()
+    assert f"POST /api/v1/projects/{project.pk}/tasks" in html and "198.51.100.9" in html
+    assert "tool create_task" in html and "Agent connected" in html
+
+
+@pytest.fixture
+def team(db):
+    owner = make_user(email="owner@acme.test")
+    admin = make_user(email="admin@acme.test")
+    member = make_user(email="member@acme.test")
+    viewer = make_user(email="viewer@acme.test")
+    org = make_org(
+        name="Acme",
+        members={owner: Role.OWNER, admin: Role.ADMIN, member: Role.MEMBER, viewer: Role.VIEWER},
+    )
+    agent, agent_secret = make_token(
+        owner=member, organization=org, name="Member's Cursor", kind="agt"
+    )
+    general, _ = make_token(owner=member, organization=org, name="Member's CI")
+    return {
+        "owner": owner,
+        "admin": admin,
+        "member": member,
+        "viewer": viewer,
+        "org": org,
+        "agent": agent,
+        "agent_secret": agent_secret,
+        "general": general,
+    }
+
+
+def test_admins_see_members_agents_but_not_their_general_tokens(client, team):
+    for who in ("owner", "admin"):
+        client.force_login(team[who])
+        html = client.get(f"/orgs/{team['org'].slug}/agents/").content.decode()
+        assert "Member&#x27;s Cursor" in html and "member@acme.test" in html
+        assert "Member&#x27;s CI" not in html
+
+
+def test_members_viewers_and_outsiders_get_404_on_oversight(client, team):
+    outsider = make_user()
+    for user in (team["member"], team["viewer"], outsider):
+        client.force_login(user)
+        assert client.get(f"/orgs/{team['org'].slug}/agents/").status_code == 404
+        assert (
+            client.post(f"/orgs/{team['org'].slug}/agents/{team['agent'].pk}/revoke/").status_code
+            == 404
+        )
+        assert client.get(f"/orgs/{team['org'].slug}/audit/").status_code == 404
+    team["agent"].refresh_from_db()
+    assert team["agent"].revoked_at is None
+
+
+def test_admins_can_never_reach_a_members_general_token(client, team):
+    client.force_login(team["admin"])
+    general = team["general"]
+    urls = [
+        f"/orgs/{team['org'].slug}/agents/{general.pk}/revoke/",
+        f"/settings/developer/tokens/{general.pk}/",
+        f"/settings/developer/tokens/{general.pk}/revoke/",
+        f"/settings/agents/{general.pk}/",
+        f"/settings/agents/{general.pk}/revoke/",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+        if url.endswith("/revoke/"):
+            assert client.post(url).status_code == 404, url
+    general.refresh_from_db()
+    assert general.revoked_at is None
+
+
+def test_the_navigation_shows_oversight_only_to_those_who_may_use_it(client, team):
+    client.force_login(team["admin"])
+    assert f"/orgs/{team['org'].slug}/agents/" in client.get(AGENTS).content.decode()
+    client.force_login(team["member"])
+    assert "/orgs/" not in client.get(AGENTS).content.decode()
+
+
+def test_an_admin_revokes_a_members_agent_the_member_is_emailed_and_the_log_says_who(client, team):
+    client.force_login(team["admin"])
+    url = f"/orgs/{team['org'].slug}/agents/{team['agent'].pk}/revoke/"
+    assert "Revoke connection" in client.get(url, **HTMX).content.decode()
+    table = client.post(url, **HTMX).content.decode()
+    assert table.lstrip().startswith('<section id="oversight-table"')
+    assert "They have been emailed" in table
+    team["agent"].refresh_from_db()
+    assert team["agent"].revoked_by == team["admin"]
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["member@acme.test"]
+    assert (
+        "admin@acme.test" in mail.outbox[0].body and team["agent_secret"] not in mail.outbox[0].body
+    )
+    event = AuditEvent.objects.get(event="token.revoked", token=team["agent"])
+    assert event.actor == team["admin"] and event.detail["by"] == "admin"
+    assert event.subject == team["member"]
+    from django.test import Client
+
+    refused = Client().post(
+        "/mcp",
+        '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+        content_type="application/json",
+        **bearer(team["agent_secret"]),
+    )
+    assert refused.status_code == 401
+
+
+def test_a_member_revoking_their_own_agent_sends_no_email(signed_in, user, org):
+    token, _ = make_token(owner=user, organization=org, kind="agt")
+    signed_in.post(f"/settings/agents/{token.pk}/revoke/")
+    assert mail.outbox == []
+    assert AuditEvent.objects.get(event="token.revoked").detail["by"] == "owner"
+
+
+def test_oversight_page_full_and_partial(client, team):
+    client.force_login(team["owner"])
+    full = client.get(f"/orgs/{team['org'].slug}/agents/")
+    assert "<html" in full.content.decode()
+    partial = client.get(
+        f"/orgs/{team['org'].slug}/agents/", HTTP_HX_TARGET="oversight-table", **HTMX
+    )
+    assert partial.content.decode().lstrip().startswith('<section id="oversight-table"')
+
+
+def test_the_audit_log_filters_and_paginates(client, team):
+    from audit.services import audit_record
+
+    for n in range(60):
+        audit_record(
+            event="api.write",
+            token=team["agent"],
+            actor_id=team["member"].pk,
+            action=f"POST /api/v1/x/{n}",
+            status=201,
+        )
+    old = audit_record(event="api.write", token=team["general"], action="POST /old", status=201)
+    AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
+    client.force_login(team["admin"])
+    base = f"/orgs/{team['org'].slug}/audit/"
+    first = client.get(base)
+    assert first.context["page"].paginator.count == 63  # 2 creations, 60 writes, 1 old write
+    assert len(first.context["page"].object_list) == 50
+    by_token = client.get(base, {"token": team["general"].prefix})
+    assert {e.token_id for e in by_token.context["page"].object_list} == {team["general"].pk}
+    by_event = client.get(base, {"event": "agent.connected"})
+    assert [e.event for e in by_event.context["page"].object_list] == ["agent.connected"]
+    recent = client.get(base, {"since": (timezone.localdate() - timedelta(days=1)).isoformat()})
+    assert "POST /old" not in recent.content.decode()
+    bad = client.get(base, {"since": "2026-02-01", "until": "2026-01-01"})
+    assert "Pick a date on or after the start date." in bad.content.decode()
+    by_member = client.get(base, {"member": team["owner"].pk})
+    assert by_member.context["page"].paginator.count == 0
+    partial = client.get(base, {"page": 2}, HTTP_HX_TARGET="audit-results", **HTMX)
+    assert partial.content.decode().lstrip().startswith('<div id="audit-results"')

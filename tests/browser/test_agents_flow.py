@@ -1,0 +1,104 @@
+import json
+import re
+import urllib.error
+import urllib.request
+
+import pytest
+
+from orgs.models import Role
+from tests.factories import PASSWORD, make_org, make_project, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def mcp_call(base_url: str, secret: str) -> int:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                       "params": {"name": "list_projects", "arguments": {}}}).encode()  # fmt: skip
+    request = urllib.request.Request(
+        f"{base_url}/mcp", data=body, method="POST",
+        headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.load(response)["result"]["isError"] is False
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def sign_in(page, email: str):
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/settings/developer/")
+
+
+@pytest.fixture
+def acme(db):
+    admin = make_user(email="admin@acme.test")
+    member = make_user(email="member@acme.test")
+    org = make_org(name="Acme", members={admin: Role.ADMIN, member: Role.MEMBER})
+    make_project(organization=org, name="Website")
+    make_project(organization=org, name="Mobile app")
+    return org
+
+
+def test_connect_an_agent_copy_its_config_then_an_admin_revokes_it(page, live_server, shot, acme):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    sign_in(page, "member@acme.test")
+    page.get_by_role("link", name="Agents", exact=True).click()
+    page.wait_for_url("**/settings/agents/")
+    assert page.get_by_label("Read-only").is_checked()
+    assert page.get_by_label("Expires").input_value() == "90"
+    shot(page, "11-agents-empty")
+
+    page.get_by_label("Cursor").check()
+    page.get_by_label("Name").fill("Cursor at work")
+    page.get_by_label("Only selected projects").check()
+    page.get_by_label("Website").check()
+    page.get_by_role("button", name="Connect agent").click()
+    page.locator("#new-token-panel").wait_for()
+    shot(page, "12-agent-connected")
+
+    page.get_by_role("button", name="Copy JSON").click()
+    page.get_by_role("button", name="Copied").wait_for()
+    config = json.loads(page.evaluate("navigator.clipboard.readText()"))
+    server = config["mcpServers"]["tessera"]
+    assert server["url"] == f"{live_server.url}/mcp"
+    secret = server["headers"]["Authorization"].removeprefix("Bearer ")
+    assert secret.startswith("tsr_agt_")
+    page.get_by_role("button", name="Copy command").click()
+    command = page.evaluate("navigator.clipboard.readText()")
+    assert re.fullmatch(
+        rf'claude mcp add --transport http tessera {re.escape(live_server.url)}/mcp '
+        rf'--header "Authorization: Bearer {secret}"', command,
+    )  # fmt: skip
+    assert mcp_call(live_server.url, secret) == 200
+
+    page.reload()
+    assert secret not in page.content()
+    row = page.locator("#token-table tbody tr").first
+    assert "Cursor" in row.inner_text() and "Website" in row.inner_text()
+    row.get_by_role("link", name="Cursor at work", exact=True).click()
+    page.get_by_text("Recent activity").wait_for()
+    shot(page, "13-agent-detail")
+    assert page.console_errors == []
+
+    sign_in(page, "admin@acme.test")
+    page.get_by_role("link", name="Acme: agents").click()
+    page.wait_for_url(f"**/orgs/{acme.slug}/agents/")
+    shot(page, "14-oversight")
+    page.get_by_role("link", name="Revoke member@acme.test’s Cursor at work").click()
+    page.get_by_role("button", name="Revoke connection").wait_for()
+    page.get_by_role("button", name="Revoke connection").click()
+    page.get_by_text("They have been emailed").wait_for()
+    shot(page, "15-oversight-revoked")
+    assert mcp_call(live_server.url, secret) == 401
+
+    page.get_by_role("link", name="Acme: audit log").click()
+    page.get_by_role("cell", name="Token revoked").wait_for()
+    shot(page, "16-audit-log")
+    assert "by admin (admin@acme.test)" in page.locator("#audit-results").inner_text()
+    assert page.console_errors == []
