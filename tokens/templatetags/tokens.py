@@ -16,6 +16,17 @@ def access(scopes) -> str:
 
 
 @register.simple_tag
+def projects_summary(token) -> str:
+    """All projects, or the chosen ones by name (prefetched), or a note when none are left."""
+    if token.all_projects:
+        return "All projects"
+    names = [project.name for project in token.projects.all()]
+    if not names:
+        return format_html('<span class="muted">None left</span>')
+    return ", ".join(names)
+
+
+@register.simple_tag
 def role_limit(token) -> str:
     """A note when the owner's current role allows less than the token's scopes."""
     effective = effective_scopes(token)
