@@ -33,19 +33,6 @@ def audit_record(
     )
 
 
-def audit_rejection_record(*, token, reason: str, ip: str | None) -> None:
-    """A revoked or expired token was tried: recorded at most once a minute per token and reason,
-    so a script stuck retrying a dead token cannot fill the log."""
-    recent = AuditEvent.objects.filter(
-        token_id=token.pk,
-        event=Event.TOKEN_REJECTED,
-        detail__reason=reason,
-        created_at__gt=timezone.now() - timedelta(minutes=1),
-    )
-    if not recent.exists():
-        audit_record(event=Event.TOKEN_REJECTED, token=token, ip=ip, detail={"reason": reason})
-
-
 def audit_prune(*, now=None) -> int:
     """Delete events older than AUDIT_RETENTION_DAYS; returns how many went."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIT_RETENTION_DAYS)

@@ -235,7 +235,7 @@ def bulk_load_tokens(*, owner, organization, total: int) -> None:
         return
     table = Token._meta.db_table
     now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
-    columns = "(kind, owner_id, organization_id, name, description, digest, prefix, scopes, all_projects, created_at, last_used_user_agent)"
+    columns = "(kind, client, owner_id, organization_id, name, description, digest, prefix, scopes, all_projects, created_at, last_used_user_agent)"
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} {columns} FROM STDIN") as copy:
             for n in range(have, total):
@@ -243,6 +243,7 @@ def bulk_load_tokens(*, owner, organization, total: int) -> None:
                 copy.write_row(
                     (
                         "pat",
+                        "",
                         owner.pk,
                         organization.pk,
                         f"filler {n}",

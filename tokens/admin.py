@@ -11,6 +11,7 @@ class TokenAdmin(admin.ModelAdmin):
         "name",
         "prefix",
         "kind",
+        "client",
         "owner",
         "organization",
         "created_at",
@@ -36,6 +37,7 @@ class TokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "last_used_ip",
         "last_used_user_agent",
+        "last_rejected_at",
         "revoked_at",
         "revoked_by",
     ]

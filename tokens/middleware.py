@@ -33,13 +33,15 @@ class BearerTokenMiddleware:
         request.token = None
         # Token requests carry no cookie-borne authority, so CSRF protection does not apply.
         request._dont_enforce_csrf_checks = True
-        authorization = request.headers.get("Authorization")
+        # request.META, not request.headers: the latter builds a map of every header first.
+        meta = request.META
+        authorization = meta.get("HTTP_AUTHORIZATION")
         if authorization is not None:
             try:
                 token = token_authenticate(
                     authorization=authorization,
-                    ip=request.META.get("REMOTE_ADDR"),
-                    user_agent=request.headers.get("User-Agent", ""),
+                    ip=meta.get("REMOTE_ADDR"),
+                    user_agent=meta.get("HTTP_USER_AGENT", ""),
                 )
             except AuthenticationFailed as exc:
                 return invalid_token(exc.description)

@@ -39,6 +39,8 @@ class Token(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     last_used_user_agent = models.CharField(max_length=255, blank=True)
+    # When a use after revocation or expiry was last logged: the log gets one a minute at most.
+    last_rejected_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

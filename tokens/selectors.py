@@ -2,7 +2,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.models import User
@@ -58,6 +58,7 @@ class TokenPrincipal:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    last_rejected_at: datetime | None
     owner_id: int
     owner_email: str
     owner_name: str
@@ -99,7 +100,7 @@ def _auth_sql() -> str:
     # Table names come from the models, never from input; the digest is a bound parameter.
     return (
         "SELECT t.id, t.kind, t.name, t.prefix, t.scopes, t.all_projects, t.created_at,"  # noqa: S608
-        " t.expires_at, t.revoked_at, t.last_used_at,"
+        " t.expires_at, t.revoked_at, t.last_used_at, t.last_rejected_at,"
         " t.owner_id, u.email, u.name, u.is_active, t.organization_id, o.slug, o.name, m.role"
         f" FROM {token} t"
         f" JOIN {user} u ON u.id = t.owner_id"
@@ -126,15 +127,14 @@ def _auth_cursor():
     every request (planning costs more than executing it). Django's wrapper is kept, so query
     logging and error translation work as for any other query.
     """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy looks it up
+    if db.vendor != "postgresql":
+        return db.cursor()
     import psycopg
 
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+    db.ensure_connection()
+    raw = psycopg.Cursor(db.connection)
+    return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
 
 
 def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
@@ -149,7 +149,7 @@ def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
     if row is None:
         return None
     (pk, kind, name, prefix, scopes, all_projects, created_at, expires_at, revoked_at,
-     last_used_at, owner_id, email, owner_name, active, org_id, slug, org_name,
+     last_used_at, last_rejected_at, owner_id, email, owner_name, active, org_id, slug, org_name,
      role) = row  # fmt: skip
     return TokenPrincipal(
         pk=pk,
@@ -162,6 +162,7 @@ def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
         expires_at=_aware(expires_at),
         revoked_at=_aware(revoked_at),
         last_used_at=_aware(last_used_at),
+        last_rejected_at=_aware(last_rejected_at),
         owner_id=owner_id,
         owner_email=email,
         owner_name=owner_name,

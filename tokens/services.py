@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from audit.services import Event, audit_record, audit_rejection_record
+from audit.services import Event, audit_record
 from orgs.models import Membership
 
 from . import codec
@@ -172,15 +172,31 @@ def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -
     if token is None:
         raise AuthenticationFailed("The access token is not recognised.")
     if token.revoked_at is not None:
-        audit_rejection_record(token=token, reason="revoked", ip=ip)
+        _token_record_rejection(token=token, reason="revoked", now=now, ip=ip)
         raise AuthenticationFailed("The access token was revoked.")
     if token.is_expired(now):
-        audit_rejection_record(token=token, reason="expired", ip=ip)
+        _token_record_rejection(token=token, reason="expired", now=now, ip=ip)
         raise AuthenticationFailed("The access token expired.")
     if not token.owner_active or token.role is None:
         raise AuthenticationFailed("The access token's owner no longer has access.")
     _token_mark_used(token=token, now=now, ip=ip, user_agent=user_agent)
     return token
+
+
+def _token_record_rejection(
+    *, token: TokenPrincipal, reason: str, now: datetime, ip: str | None
+) -> None:
+    """Log a use after revocation or expiry, once a minute per token at most, so a script stuck
+    retrying a dead token cannot fill the log. Same shape as last use: the row we already read
+    says whether to write, and a conditional UPDATE settles races between processes."""
+    stale_before = now - timedelta(seconds=settings.TOKEN_LAST_USED_INTERVAL_SECONDS)
+    if token.last_rejected_at is not None and token.last_rejected_at > stale_before:
+        return
+    claimed = Token.objects.filter(
+        Q(last_rejected_at__isnull=True) | Q(last_rejected_at__lte=stale_before), pk=token.pk
+    ).update(last_rejected_at=now)
+    if claimed:
+        audit_record(event=Event.TOKEN_REJECTED, token=token, ip=ip, detail={"reason": reason})
 
 
 def _token_mark_used(

@@ -162,3 +162,15 @@ def test_me_describes_the_token_and_never_the_secret(client, user, org, project)
     assert body["token"]["projects"] == [{"id": project.pk, "name": "Website"}]
     assert secret not in str(body)
     assert secret[14:] not in str(body)
+
+
+def test_a_revoked_token_costs_one_query_once_its_rejection_is_logged(
+    client, user, org, django_assert_num_queries
+):
+    token, secret = make_token(owner=user, organization=org)
+    token_revoke(token=token, by=user)
+    with django_assert_num_queries(3) as first:  # lookup, claim the minute, log the event
+        assert client.get(ME, **bearer(secret)).status_code == 401
+    assert [q["sql"].split()[0] for q in first.captured_queries] == ["SELECT", "UPDATE", "INSERT"]
+    with django_assert_num_queries(1):
+        assert client.get(ME, **bearer(secret)).status_code == 401
