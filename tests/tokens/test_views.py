@@ -207,6 +207,7 @@ def test_unverified_user_sees_a_banner_and_cannot_create(client, db):
     html = client.get(PAGE).content.decode()
     assert "Verify your email address to create tokens." in html
     assert "Resend verification email" in html
+    assert '<input type="hidden" name="next" value="/settings/developer/">' in html
     assert "disabled" in html
     response = client.post(CREATE, form_data(org))
     assert "Verify your email address before creating tokens." in response.content.decode()
