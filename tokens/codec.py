@@ -31,10 +31,6 @@ class ParsedToken:
     value: str
 
     @property
-    def display_prefix(self) -> str:
-        return display_prefix(self.value)
-
-    @property
     def digest(self) -> str:
         return digest(self.value)
 
