@@ -7,7 +7,7 @@ PORT ?= 8000
 BENCH_VENV := .venv-bench
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test install chromium lint format lock clean bench loadtest stress wrk
+.PHONY: run test repeat install chromium lint format lock clean bench loadtest stress wrk
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Tessera needs Python 3.12 or newer (3.13 preferred)"'
@@ -37,6 +37,17 @@ test: install chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 	$(BIN)/pytest
+
+# Flakiness hunt: run TESTS N times in a row, stop at the first failure. Every new browser or
+# stress test goes through this before it lands, e.g. `make repeat N=20 TESTS=tests/browser`;
+# ARGS passes more to pytest (`ARGS="-m stress"` for the stress tests).
+N ?= 10
+repeat: install chromium
+	@test -n "$(TESTS)" || { echo "usage: make repeat N=20 TESTS=tests/browser [ARGS=...]"; exit 2; }
+	@for i in $$(seq 1 $(N)); do \
+	  echo "== run $$i of $(N): $(TESTS)"; \
+	  $(BIN)/pytest -q -x $(ARGS) $(TESTS) || { echo "== failed on run $$i of $(N)"; exit 1; }; \
+	done; echo "== $(N) runs in a row passed: $(TESTS)"
 
 # Long tests: a revocation race against gunicorn, a database outage, generated API cases.
 stress: install

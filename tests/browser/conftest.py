@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -14,6 +15,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# Assertions wait for the page (never read it right after an action); generous for a busy CI box.
+expect.set_options(timeout=10_000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
@@ -56,3 +59,12 @@ def shot():
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
 
     return take
+
+
+def expect_clipboard(page, expected: str, timeout: float = 10_000) -> None:
+    """Wait until the clipboard holds `expected`: a copy finishes after its click returns."""
+    page.wait_for_function(
+        "async (expected) => (await navigator.clipboard.readText()) === expected",
+        arg=expected,
+        timeout=timeout,
+    )

@@ -1,12 +1,14 @@
 import json
-import re
 import urllib.error
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from orgs.models import Role
 from tests.factories import PASSWORD, make_org, make_project, make_user
+
+from .conftest import expect_clipboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,8 +52,8 @@ def test_connect_an_agent_copy_its_config_then_an_admin_revokes_it(page, live_se
     sign_in(page, "member@acme.test")
     page.get_by_role("link", name="Agents", exact=True).click()
     page.wait_for_url("**/settings/agents/")
-    assert page.get_by_label("Read-only").is_checked()
-    assert page.get_by_label("Expires").input_value() == "90"
+    expect(page.get_by_label("Read-only")).to_be_checked()
+    expect(page.get_by_label("Expires")).to_have_value("90")
     shot(page, "11-agents-empty")
 
     page.get_by_label("Cursor").check()
@@ -59,30 +61,35 @@ def test_connect_an_agent_copy_its_config_then_an_admin_revokes_it(page, live_se
     page.get_by_label("Only selected projects").check()
     page.get_by_label("Website").check()
     page.get_by_role("button", name="Connect agent").click()
-    page.locator("#new-token-panel").wait_for()
+    json_block = page.locator("#agent-config-json")
+    expect(json_block).to_contain_text("tsr_agt_")
     shot(page, "12-agent-connected")
 
+    # What is shown is what is copied; the copy lands after the click returns, so wait for it.
+    shown = json_block.inner_text()
     page.get_by_role("button", name="Copy JSON").click()
-    page.get_by_role("button", name="Copied").wait_for()
-    config = json.loads(page.evaluate("navigator.clipboard.readText()"))
+    expect_clipboard(page, shown)
+    config = json.loads(shown)
     server = config["mcpServers"]["tessera"]
     assert server["url"] == f"{live_server.url}/mcp"
     secret = server["headers"]["Authorization"].removeprefix("Bearer ")
     assert secret.startswith("tsr_agt_")
+    command = (
+        f"claude mcp add --transport http tessera {live_server.url}/mcp "
+        f'--header "Authorization: Bearer {secret}"'
+    )
+    expect(page.locator("#agent-config-claude")).to_have_text(command)
     page.get_by_role("button", name="Copy command").click()
-    command = page.evaluate("navigator.clipboard.readText()")
-    assert re.fullmatch(
-        rf'claude mcp add --transport http tessera {re.escape(live_server.url)}/mcp '
-        rf'--header "Authorization: Bearer {secret}"', command,
-    )  # fmt: skip
+    expect_clipboard(page, command)
     assert mcp_call(live_server.url, secret) == 200
 
     page.reload()
-    assert secret not in page.content()
     row = page.locator("#token-table tbody tr").first
-    assert "Cursor" in row.inner_text() and "Website" in row.inner_text()
+    expect(row).to_contain_text("Cursor")
+    expect(row).to_contain_text("Website")
+    assert secret not in page.content()
     row.get_by_role("link", name="Cursor at work", exact=True).click()
-    page.get_by_text("Recent activity").wait_for()
+    expect(page.get_by_text("Recent activity")).to_be_visible()
     shot(page, "13-agent-detail")
     assert page.console_errors == []
 
@@ -91,14 +98,14 @@ def test_connect_an_agent_copy_its_config_then_an_admin_revokes_it(page, live_se
     page.wait_for_url(f"**/orgs/{acme.slug}/agents/")
     shot(page, "14-oversight")
     page.get_by_role("link", name="Revoke member@acme.test’s Cursor at work").click()
-    page.get_by_role("button", name="Revoke connection").wait_for()
+    expect(page.get_by_role("button", name="Revoke connection")).to_be_visible()
     page.get_by_role("button", name="Revoke connection").click()
-    page.get_by_text("They have been emailed").wait_for()
+    expect(page.get_by_text("They have been emailed")).to_be_visible()
     shot(page, "15-oversight-revoked")
     assert mcp_call(live_server.url, secret) == 401
 
     page.get_by_role("link", name="Acme: audit log").click()
-    page.get_by_role("cell", name="Token revoked").wait_for()
+    expect(page.get_by_role("cell", name="Token revoked")).to_be_visible()
+    expect(page.locator("#audit-results")).to_contain_text("by admin (admin@acme.test)")
     shot(page, "16-audit-log")
-    assert "by admin (admin@acme.test)" in page.locator("#audit-results").inner_text()
     assert page.console_errors == []

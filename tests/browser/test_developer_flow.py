@@ -1,11 +1,15 @@
 import json
+import re
 import urllib.error
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from orgs.models import Role
 from tests.factories import PASSWORD, make_org, make_project, make_user
+
+from .conftest import expect_clipboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,30 +46,31 @@ def test_create_use_reload_revoke(page, live_server, shot):
     shot(page, "02-developer-empty")
 
     page.get_by_label("Name").fill("Reporting script")
-    assert page.get_by_label("Read-only").is_checked()
+    expect(page.get_by_label("Read-only")).to_be_checked()
     page.get_by_role("button", name="Create token").click()
     panel = page.locator("#new-token-panel")
-    panel.wait_for()
-    secret = page.locator("#new-token-value").input_value()
-    assert secret.startswith("tsr_pat_") and len(secret) == 44
-    assert page.evaluate("document.activeElement.id") == "new-token-panel"
+    # The page moves focus to the panel after the swap settles: wait for it, never read it at once.
+    expect(panel).to_be_focused()
+    value = page.locator("#new-token-value")
+    expect(value).to_have_value(re.compile(r"^tsr_pat_\w{36}$"))
+    secret = value.input_value()
     shot(page, "03-token-created")
 
     assert api_me(live_server.url, secret) == 200
 
     page.reload()
-    assert secret not in page.content()
     row = page.locator("#token-table tbody tr").first
-    assert secret[:14] in row.inner_text()
-    assert "Read-only" in row.inner_text()
+    expect(row).to_contain_text(secret[:14])
+    expect(row).to_contain_text("Read-only")
+    assert secret not in page.content()
     shot(page, "04-token-listed")
 
     row.get_by_role("link", name="Revoke Reporting script").click()
-    page.get_by_role("button", name="Revoke token").wait_for()
+    expect(page.get_by_role("button", name="Revoke token")).to_be_visible()
     shot(page, "05-revoke-confirm")
     page.get_by_role("button", name="Revoke token").click()
-    page.get_by_text("Revoked “Reporting script”").wait_for()
-    assert page.locator("#token-table tbody tr").count() == 0
+    expect(page.get_by_text("Revoked “Reporting script”")).to_be_visible()
+    expect(page.locator("#token-table tbody tr")).to_have_count(0)
     shot(page, "06-token-revoked")
 
     assert api_me(live_server.url, secret) == 401
@@ -80,30 +85,31 @@ def test_copy_button_and_custom_fields(page, live_server, shot, browser):
     sign_in(page, "ada@example.com")
 
     scopes = page.locator('[data-show-when="access=custom"]')
-    assert scopes.is_hidden()
+    expect(scopes).to_be_hidden()
     page.get_by_label("Custom scopes").check()
-    assert scopes.is_visible()
+    expect(scopes).to_be_visible()
     page.get_by_label("Only selected projects").check()
     page.get_by_label("Website").check()
     page.get_by_label("Expires").select_option("custom")
-    assert page.get_by_label("Expiry date").is_visible()
+    expect(page.get_by_label("Expiry date")).to_be_visible()
 
     # Submitting with no scope chosen keeps what was typed and says what is missing.
     page.get_by_label("Name").fill("Deploy bot")
     page.get_by_role("button", name="Create token").click()
-    page.get_by_text("Choose at least one scope.").wait_for()
-    assert page.get_by_label("Name").input_value() == "Deploy bot"
+    expect(page.get_by_text("Choose at least one scope.")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_value("Deploy bot")
     shot(page, "07-form-errors")
 
     page.get_by_label("tasks:write — Create, update and delete tasks").check()
     page.get_by_label("Expires").select_option("90")
     page.get_by_role("button", name="Create token").click()
-    page.locator("#new-token-panel").wait_for()
-    secret = page.locator("#new-token-value").input_value()
+    value = page.locator("#new-token-value")
+    expect(value).to_have_value(re.compile(r"^tsr_pat_"))
+    secret = value.input_value()
     page.get_by_role("button", name="Copy").click()
-    page.get_by_role("button", name="Copied").wait_for()
-    assert page.evaluate("navigator.clipboard.readText()") == secret
-    assert "Website" in page.locator("#token-table").inner_text()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    expect_clipboard(page, secret)
+    expect(page.locator("#token-table")).to_contain_text("Website")
 
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "08-mobile")
@@ -114,14 +120,14 @@ def test_unverified_user_sees_the_banner(page, shot):
     user = make_user(email="new@example.com", verified=False)
     make_org(members={user: Role.OWNER})
     sign_in(page, "new@example.com")
-    assert page.get_by_text("Verify your email address to create tokens.").is_visible()
-    assert page.get_by_role("button", name="Create token").is_disabled()
+    expect(page.get_by_text("Verify your email address to create tokens.")).to_be_visible()
+    expect(page.get_by_role("button", name="Create token")).to_be_disabled()
     shot(page, "09-unverified")
 
 
 def test_api_docs_render_under_our_content_security_policy(page, shot):
     response = page.goto("/api/v1/docs")
     assert "script-src 'self'" in response.headers["content-security-policy"]
-    page.get_by_text("/api/v1/me").first.wait_for()
+    expect(page.get_by_text("/api/v1/me").first).to_be_visible()
     shot(page, "10-api-docs")
     assert page.console_errors == []
