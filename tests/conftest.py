@@ -10,6 +10,13 @@ settings.register_profile("tessera", deadline=None)
 settings.load_profile("tessera")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Argon2 is slow on purpose; tests that are not about it use a fast hasher
+    (tests/accounts/test_passwords.py checks that the real settings hash with Argon2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def user(db):
     return make_user(email="ada@example.com", name="Ada")
