@@ -1,18 +1,24 @@
+from allauth.account.forms import LoginForm, SignupForm
 from django import forms
-from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.db import IntegrityError, transaction
+from django.shortcuts import render
+from django.urls import reverse
 
-from .models import User
-
-
-class SignInForm(AuthenticationForm):
-    username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
-    )
+from orgs.services import organization_create
 
 
-class SignUpForm(forms.Form):
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+class SignInForm(LoginForm):
+    """allauth's sign-in; the page links to password reset itself, under the button."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = ""
+        self.fields["login"].label = "Email"
+
+
+class SignUpForm(SignupForm):
+    """allauth's sign-up, plus a name and the organization the new account owns."""
+
     name = forms.CharField(label="Your name", max_length=150, required=False)
     organization_name = forms.CharField(
         label="Organization",
@@ -20,26 +26,33 @@ class SignUpForm(forms.Form):
         required=False,
         help_text="Your team or company. You can be invited to others later.",
     )
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters, not entirely numeric, not a common password.",
-    )
+    field_order = ["email", "name", "organization_name", "password1"]
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Sign in instead."
+    def save(self, request):
+        with transaction.atomic():
+            user = super().save(request)
+            user.name = self.cleaned_data.get("name", "")
+            user.save(update_fields=["name"])
+            organization_create(
+                name=self.cleaned_data.get("organization_name")
+                or f"{user.get_short_name()}'s organization",
+                owner=user,
             )
-        return email
+        return user
 
-    def clean(self):
-        cleaned = super().clean()
-        password = cleaned.get("password")
-        if password:
-            candidate = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
-            try:
-                password_validation.validate_password(password, candidate)
-            except forms.ValidationError as exc:
-                self.add_error("password", exc)
-        return cleaned
+    def try_save(self, request):
+        """Two sign-ups racing with one address: the loser gets a form error, not a 500, and
+        learns no more than the form already says."""
+        try:
+            return super().try_save(request)
+        except IntegrityError:
+            self.add_error(
+                "email", "We could not create an account with this address just now. Try again."
+            )
+            response = render(
+                request,
+                "account/signup.html",
+                {"form": self, "login_url": reverse("account_login")},
+                status=409,
+            )
+            return None, response

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class UserManager(BaseUserManager["User"]):
@@ -30,7 +31,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
-    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -41,9 +41,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
-    @property
+    @cached_property
     def email_verified(self) -> bool:
-        return self.email_verified_at is not None
+        """Whether the account's address is verified; allauth's EmailAddress is the record."""
+        from allauth.account.models import EmailAddress
+
+        return EmailAddress.objects.filter(
+            user=self, email__iexact=self.email, verified=True
+        ).exists()
+
+    @cached_property
+    def has_two_factors(self) -> bool:
+        """A TOTP app or a security key (recovery codes alone are not a second factor)."""
+        from allauth.mfa.models import Authenticator
+
+        return self.authenticator_set.filter(
+            type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        ).exists()
 
     def get_full_name(self) -> str:
         return self.name or self.email

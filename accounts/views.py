@@ -1,60 +1,13 @@
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
-from orgs.selectors import membership_list
-
-from .forms import SignUpForm
-from .services import VerificationError, email_verification_send, email_verify, user_sign_up
-
-
-def _send_verification(request, user) -> None:
-    email_verification_send(
-        user=user,
-        build_url=lambda signed: request.build_absolute_uri(reverse("email-verify", args=[signed])),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def sign_up(request):
-    if request.user.is_authenticated:
-        return redirect("token-list")
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = user_sign_up(**form.cleaned_data)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        _send_verification(request, user)
-        messages.success(request, f"Welcome! We sent a verification link to {user.email}.")
-        return redirect("token-list")
-    return render(request, "accounts/sign_up.html", {"form": form})
-
-
-@require_GET
-def verify_email(request, signed: str):
-    try:
-        user = email_verify(signed=signed)
-    except VerificationError as exc:
-        return render(request, "accounts/verify_failed.html", {"reason": str(exc)}, status=400)
-    messages.success(request, f"{user.email} is verified. You can create access tokens now.")
-    return redirect("token-list" if request.user.is_authenticated else "login")
-
-
-@login_required
-@require_POST
-def resend_verification(request):
-    if request.user.email_verified:
-        messages.info(request, "Your email address is already verified.")
-    else:
-        _send_verification(request, request.user)
-        messages.success(request, f"We sent a new verification link to {request.user.email}.")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("profile")
-    return redirect(next_url)
+from audit.selectors import security_events
+from orgs.selectors import membership_list, organization_list_requiring_two_factor
 
 
 @login_required
@@ -65,3 +18,50 @@ def profile(request):
         "accounts/profile.html",
         {"memberships": membership_list(user=request.user), "active_tab": "profile"},
     )
+
+
+@login_required
+@require_GET
+def security(request):
+    """Settings → Security: password, email, two factors and passkeys, sessions, recent events.
+    Each change happens on allauth's own page, behind re-authentication."""
+    user = request.user
+    authenticators = {a.type: a for a in Authenticator.objects.filter(user=user)}
+    passkeys = [
+        a.wrap() for a in Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN)
+    ]
+    codes = authenticators.get(Authenticator.Type.RECOVERY_CODES)
+    sessions = UserSession.objects.purge_and_list(user)
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "active_tab": "security",
+            "emails": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
+            "totp": authenticators.get(Authenticator.Type.TOTP),
+            "passkeys": passkeys,
+            "unused_codes": len(codes.wrap().get_unused_codes()) if codes else None,
+            "sessions": sessions,
+            "current_session": request.session.session_key,
+            "events": security_events(user=user),
+            "required_by": list(organization_list_requiring_two_factor(user=user)),
+        },
+    )
+
+
+def too_many_requests(request, exception=None):
+    """429 for throttled account actions (allauth calls config.urls.handler429 too)."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+@require_GET
+def legacy_verification_link(request, signed: str = ""):
+    """Links from before allauth: they cannot be honoured, so say how to get a new one."""
+    messages.info(
+        request,
+        "That verification link is from an older version of Tessera. "
+        "Sign in and send yourself a new one from Settings → Security.",
+    )
+    return redirect("account_email" if request.user.is_authenticated else "account_login")

@@ -1,12 +1,21 @@
 from django.urls import path, re_path
 
+from tokens import views as token_views
+
 from . import mcp, views
 
+AGENTS = {"surface": views.AGENTS}
+
 urlpatterns = [
-    path("settings/agents/", views.agent_list_view, name="agent-list"),
-    path("settings/agents/connect/", views.agent_create_view, name="agent-create"),
-    path("settings/agents/<int:pk>/", views.agent_detail_view, name="agent-detail"),
-    path("settings/agents/<int:pk>/revoke/", views.agent_revoke_view, name="agent-revoke"),
+    path("settings/agents/", token_views.token_list_view, AGENTS, name="agent-list"),
+    path("settings/agents/new", token_views.token_create_view, AGENTS, name="agent-create"),
+    path("settings/agents/<int:pk>/", token_views.token_detail_view, AGENTS, name="agent-detail"),
+    path(
+        "settings/agents/<int:pk>/revoke/",
+        token_views.token_revoke_view,
+        AGENTS,
+        name="agent-revoke",
+    ),
     path("orgs/<slug:slug>/agents/", views.oversight_view, name="agent-oversight"),
     path(
         "orgs/<slug:slug>/agents/<int:pk>/revoke/",

@@ -2,52 +2,31 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.decorators import recent_sign_in_required
+from orgs.decorators import two_factors_where_required
 from orgs.selectors import organization_get_for_overseer
-from tokens import views as token_views
 from tokens.models import Token
 from tokens.selectors import agent_get_for_organization, agent_list_for_organization
 from tokens.services import token_revoke
+from tokens.views import Surface
 
 from .forms import AgentConnectForm
 
-AGENTS = token_views.Surface(
+AGENTS = Surface(
     kind=Token.Kind.AGENT,
     tab="agents",
-    template="agents/agents.html",
     form_class=AgentConnectForm,
     list_url="agent-list",
     create_url="agent-create",
     revoke_url="agent-revoke",
     detail_url="agent-detail",
     noun="agent connection",
+    title="Agent connections",
+    created_template="agents/_created.html",
 )
 OVERSIGHT = "agents/oversight.html"
-
-
-@login_required
-@require_GET
-def agent_list_view(request):
-    return token_views.list_page(request, AGENTS)
-
-
-@login_required
-@require_POST
-def agent_create_view(request):
-    return token_views.create(request, AGENTS)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def agent_revoke_view(request, pk: int):
-    return token_views.revoke(request, AGENTS, pk)
-
-
-@login_required
-@require_GET
-def agent_detail_view(request, pk: int):
-    return token_views.detail(request, AGENTS, pk)
 
 
 def _oversight_context(organization, **extra) -> dict:
@@ -60,6 +39,7 @@ def _oversight_context(organization, **extra) -> dict:
 
 
 @login_required
+@two_factors_where_required
 @require_GET
 def oversight_view(request, slug: str):
     organization = organization_get_for_overseer(user=request.user, slug=slug)
@@ -70,7 +50,9 @@ def oversight_view(request, slug: str):
 
 
 @login_required
+@two_factors_where_required
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required
 def oversight_revoke_view(request, slug: str, pk: int):
     organization = organization_get_for_overseer(user=request.user, slug=slug)
     try:

@@ -1,8 +1,9 @@
 from django import forms
-
-from accounts.models import User
+from django.contrib.auth import get_user_model
 
 from .models import AuditEvent
+
+User = get_user_model()
 
 
 class AuditFilterForm(forms.Form):

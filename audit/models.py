@@ -13,6 +13,16 @@ class AuditEvent(models.Model):
         TOKEN_REJECTED = "token.rejected", "Used after revocation or expiry"
         API_WRITE = "api.write", "API write"
         MCP_WRITE = "mcp.write", "MCP tool write"
+        SIGNED_IN = "account.signed_in", "Signed in"
+        PASSWORD_CHANGED = "account.password", "Password changed"
+        PASSWORD_RESET = "account.reset", "Password reset by email"
+        EMAIL_CHANGED = "account.email", "Email address changed"
+        EMAIL_ADDED = "account.email_added", "Email address added"
+        EMAIL_REMOVED = "account.email_gone", "Email address removed"
+        FACTOR_ADDED = "account.mfa_added", "Second factor added"
+        FACTOR_REMOVED = "account.mfa_removed", "Second factor removed"
+        RECOVERY_CODES = "account.codes", "Recovery codes regenerated"
+        POLICY_CHANGED = "org.policy", "Organization policy changed"
 
     created_at = models.DateTimeField(default=timezone.now)
     event = models.CharField(max_length=20, choices=Event.choices)
@@ -31,6 +41,7 @@ class AuditEvent(models.Model):
     )
     token_prefix = models.CharField(max_length=16, blank=True)
     action = models.CharField(max_length=200, blank=True, help_text="method and path, or tool")
+    user_agent = models.CharField(max_length=255, blank=True)
     status = models.PositiveSmallIntegerField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
@@ -41,6 +52,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["organization", "-created_at"], name="audit_org_time"),
             models.Index(fields=["token", "-created_at"], name="audit_token_time"),
             models.Index(fields=["created_at"], name="audit_time"),
+            models.Index(fields=["subject", "-created_at"], name="audit_subject_time"),
         ]
 
     def __str__(self) -> str:

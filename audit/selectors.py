@@ -4,6 +4,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import AuditEvent
+from .services import ACCOUNT_EVENTS
+
+Event = AuditEvent.Event
+# What the Security tab lists: the account's own changes, and credentials minted or ended.
+SECURITY_EVENTS = ACCOUNT_EVENTS | {Event.TOKEN_CREATED, Event.AGENT_CONNECTED, Event.TOKEN_REVOKED}
 
 
 def audit_list(
@@ -35,3 +40,12 @@ def audit_list(
 
 def token_activity(*, token, limit: int = 25) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(token=token).select_related("actor")[:limit])
+
+
+def security_events(*, user, limit: int = 20) -> list[AuditEvent]:
+    """The account's recent security events, newest first, for its Settings → Security tab."""
+    return list(
+        AuditEvent.objects.filter(subject=user, event__in=SECURITY_EVENTS).select_related(
+            "actor", "organization"
+        )[:limit]
+    )

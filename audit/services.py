@@ -8,27 +8,47 @@ from .models import AuditEvent
 Event = AuditEvent.Event
 
 
+ACCOUNT_EVENTS = frozenset(
+    {
+        Event.SIGNED_IN,
+        Event.PASSWORD_CHANGED,
+        Event.PASSWORD_RESET,
+        Event.EMAIL_CHANGED,
+        Event.EMAIL_ADDED,
+        Event.EMAIL_REMOVED,
+        Event.FACTOR_ADDED,
+        Event.FACTOR_REMOVED,
+        Event.RECOVERY_CODES,
+    }
+)
+
+
 def audit_record(
     *,
     event: str,
     token=None,
+    subject_id: int | None = None,
+    organization_id: int | None = None,
     actor_id: int | None = None,
     action: str = "",
     status: int | None = None,
     ip: str | None = None,
+    user_agent: str = "",
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Record one event about a token (a Token or the middleware's TokenPrincipal)."""
+    """Record one event: about a token (a Token or the middleware's TokenPrincipal), whose owner
+    and organization it takes, or about an account (`subject_id`) or an organization."""
     return AuditEvent.objects.create(
         event=event,
-        organization_id=getattr(token, "organization_id", None),
-        subject_id=getattr(token, "owner_id", None),
+        organization_id=organization_id or getattr(token, "organization_id", None),
+        subject_id=subject_id or getattr(token, "owner_id", None),
         actor_id=actor_id,
         token_id=getattr(token, "pk", None),
         token_prefix=getattr(token, "prefix", ""),
         action=action[:200],
         status=status,
         ip=ip,
+        user_agent=user_agent[:255],
         detail=detail or {},
     )
 

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from orgs.decorators import two_factors_where_required
 from orgs.selectors import organization_get_for_overseer
 
 from .forms import AuditFilterForm
@@ -13,6 +14,7 @@ PAGE_SIZE = 50
 
 
 @login_required
+@two_factors_where_required
 @require_GET
 def organization_log_view(request, slug: str):
     organization = organization_get_for_overseer(user=request.user, slug=slug)

@@ -51,8 +51,8 @@ def seed(database_url: str, count: int) -> list[str]:
     import django
 
     django.setup()
+    from allauth.account.models import EmailAddress
     from django.core.management import call_command
-    from django.utils import timezone
 
     from accounts.models import User
     from orgs.services import organization_create
@@ -61,8 +61,7 @@ def seed(database_url: str, count: int) -> list[str]:
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user(email="load@example.com", password=None)
-    user.email_verified_at = timezone.now()
-    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     org = organization_create(name="Load", owner=user)
     return [
         token_create(owner=user, organization=org, name=f"load {n}", scopes=sorted(READ_WRITE))[1]

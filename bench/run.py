@@ -88,7 +88,7 @@ class Wsgi:
 
 def make_cases() -> list[dict]:
     """Create the users and credentials, and return the cases to time."""
-    from django.utils import timezone
+    from allauth.account.models import EmailAddress
     from knox.models import AuthToken
     from rest_framework.authtoken.models import Token as DrfToken
     from rest_framework_api_key.models import APIKey
@@ -101,8 +101,8 @@ def make_cases() -> list[dict]:
     from tokens.services import token_create, token_revoke
 
     user = User.objects.create_user(email="bench@example.com", password=None)
-    user.email_verified_at = timezone.now()
-    user.save()
+
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     org = organization_create(name="Bench", owner=user)
     membership_set(user=user, organization=org, role=Role.OWNER)
     _, tessera_valid = token_create(

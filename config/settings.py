@@ -5,6 +5,7 @@ The defaults are safe for a local run: SQLite, console email, DEBUG on only when
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -32,12 +33,36 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG")
 PRODUCTION = env_bool("TESSERA_PRODUCTION")
 
-# A fixed key is only acceptable for local runs; production must set SECRET_KEY.
-_LOCAL_SECRET_KEY = "local-only-not-a-secret-tessera-dev-key"  # noqa: S105
-SECRET_KEY = env("SECRET_KEY", _LOCAL_SECRET_KEY)
-if SECRET_KEY == _LOCAL_SECRET_KEY and PRODUCTION:
-    raise ImproperlyConfigured("Set SECRET_KEY: TESSERA_PRODUCTION is on.")
 
+def local_secret_key(path: Path) -> str:
+    """A random key made once for this checkout and kept in an ignored file, so no key is public.
+
+    Written to a temporary file and linked into place: of two processes starting at once, one
+    wins and both read its key.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.{os.getpid()}")
+    draft.write_text(secrets.token_urlsafe(50))
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
+if PRODUCTION and not env("SECRET_KEY"):
+    raise ImproperlyConfigured("Set SECRET_KEY: TESSERA_PRODUCTION is on.")
+SECRET_KEY = env("SECRET_KEY") or local_secret_key(BASE_DIR / "var" / "secret-key")
+
+# Where people reach Tessera, for links in emails sent outside a request (reminders, alerts).
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -52,6 +77,10 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "ninja",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "accounts",
     "orgs",
     "projects",
@@ -62,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.HtmxRedirectMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +102,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # After the bearer middleware: on token paths it sees no session user and records nothing.
+    "accounts.middleware.SessionActivityMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.administered_organizations",
+                "accounts.context_processors.account_tab",
             ],
         },
     },
@@ -121,9 +155,13 @@ DATABASES = {"default": database(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # Sign-in by email, with allauth's rate limits; the model backend stays for the admin.
+    "allauth.account.auth_backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "token-list"
-LOGOUT_REDIRECT_URL = "login"
 
 # Argon2 for user passwords; tokens are high-entropy and use SHA-256 (README: "Security design").
 PASSWORD_HASHERS = [
@@ -192,11 +230,74 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 if env_bool("BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Shared counters (rate limits) live in the cache: Redis when REDIS_URL is set, which production
+# needs so that every process counts against one limit; otherwise this process's memory, which
+# needs no set-up for a local run.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tessera",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("Set REDIS_URL: rate limits must be shared by every process.")
+
+# Accounts (django-allauth): sign-in by email only, verified email before anything else.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm", "signup": "accounts.forms.SignUpForm"}
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_CHANGE_EMAIL = True  # one address; a new one is verified before it replaces the old
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a link scanner opening it confirms nothing
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # password, email and second-factor changes are emailed
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tessera: "
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_SESSION_REMEMBER = None  # the sign-in form asks
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    # Failed sign-ins: 10 a minute per address, 5 per account in 5 minutes.
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "reauthenticate": "10/m/user",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+}
+# Where the client's address comes from (sign-in throttles, last use, the audit log): the socket,
+# or with TRUSTED_PROXY_HOPS=N the N-th address from the right of X-Forwarded-For.
+TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_HOPS
+
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Tessera"
+# allauth otherwise forbids adding an address to a two-factor account, which would leave such
+# accounts unable to change email. Sign-in already needs a verified address, and a new address
+# replaces the old one only once verified (ACCOUNT_CHANGE_EMAIL).
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Browsers allow WebAuthn on http://localhost; the server-side check needs this to agree there.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", not PRODUCTION)
+USERSESSIONS_TRACK_ACTIVITY = True
+
 # Tokens
 TOKEN_LAST_USED_INTERVAL_SECONDS = 60
 AGENT_DEFAULT_EXPIRY_DAYS = 90
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
-EMAIL_VERIFICATION_MAX_AGE_SECONDS = 3 * 24 * 3600
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200

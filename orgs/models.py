@@ -14,6 +14,8 @@ class Organization(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Members without a second factor cannot reach this organization's tokens, agents or API.
+    require_two_factor = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

@@ -25,6 +25,35 @@ def organization_list_administered(*, user) -> QuerySet[Organization]:
     ).order_by("name")
 
 
+def organization_list_requiring_two_factor(*, user) -> QuerySet[Organization]:
+    """The user's organizations that require two factors of every member."""
+    return organization_list_for_user(user=user).filter(require_two_factor=True)
+
+
+def organization_get_for_owner(*, user, slug: str) -> Organization:
+    """The organization if the user owns it; Http404 for everyone else, admins included."""
+    organization = Organization.objects.filter(
+        memberships__user=user, memberships__role=Role.OWNER, slug=slug
+    ).first()
+    if organization is None:
+        raise Http404("No such organization.")
+    return organization
+
+
+def member_list_without_two_factors(*, organization: Organization) -> QuerySet:
+    """Members with neither an authenticator app nor a security key."""
+    from allauth.mfa.models import Authenticator
+
+    return (
+        Membership.objects.filter(organization=organization)
+        .exclude(
+            user__authenticator__type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        )
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
 def organization_get_for_overseer(*, user, slug: str) -> Organization:
     """The organization if the user owns or administers it; Http404 otherwise, for everyone else
     (members and outsiders alike learn nothing about it)."""

@@ -3,7 +3,7 @@ from hypothesis import settings
 
 from orgs.models import Role
 
-from .factories import make_org, make_project, make_user
+from .factories import make_org, make_project, make_user, sign_in
 
 # Deadlines would measure how busy the machine is, not the code (performance lives in bench/).
 settings.register_profile("tessera", deadline=None)
@@ -15,6 +15,16 @@ def _fast_password_hasher(settings):
     """Argon2 is slow on purpose; tests that are not about it use a fast hasher
     (tests/accounts/test_passwords.py checks that the real settings hash with Argon2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -34,5 +44,5 @@ def project(org):
 
 @pytest.fixture
 def signed_in(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client

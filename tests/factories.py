@@ -1,10 +1,13 @@
 """Small factories: real rows made through the same services the app uses."""
 
 import itertools
+import time
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from accounts.decorators import SIGNED_IN_AT
 from accounts.models import User
 from orgs.models import Organization, Role
 from orgs.services import membership_set
@@ -20,9 +23,7 @@ def make_user(*, email: str | None = None, verified: bool = True, **fields) -> U
     user = User.objects.create_user(
         email=email or f"user{next(_seq)}@example.com", password=PASSWORD, **fields
     )
-    if verified:
-        user.email_verified_at = timezone.now()
-        user.save(update_fields=["email_verified_at"])
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
     return user
 
 
@@ -60,8 +61,27 @@ def make_token(
     )
 
 
+def sign_in(client, user: User, *, recently: bool = True) -> None:
+    """Sign the test client in as `user`; `recently` as if through the sign-in page just now,
+    which sudo mode (accounts.decorators) asks for before minting tokens."""
+    client.force_login(user)
+    if recently:
+        session = client.session
+        session[SIGNED_IN_AT] = time.time()
+        session.save()
+
+
 def bearer(secret: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
-__all__ = ["PASSWORD", "Role", "bearer", "make_org", "make_project", "make_token", "make_user"]
+__all__ = [
+    "PASSWORD",
+    "Role",
+    "bearer",
+    "make_org",
+    "make_project",
+    "make_token",
+    "make_user",
+    "sign_in",
+]

@@ -48,6 +48,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "tessera.example.com",
     "SECURE_HSTS_PRELOAD": "1",
     "BEHIND_TLS_PROXY": "1",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -85,3 +86,15 @@ def test_production_refuses_to_start_without_a_secret_key():
     done = _manage("check", extra_env={"SECRET_KEY": ""})
     assert done.returncode != 0
     assert "Set SECRET_KEY" in done.stderr
+
+
+def test_production_refuses_to_start_without_a_shared_rate_limit_store():
+    done = _manage("check", extra_env={"REDIS_URL": ""})
+    assert done.returncode != 0
+    assert "Set REDIS_URL" in done.stderr
+
+
+def test_seed_demo_refuses_to_run_in_production():
+    done = _manage("seed_demo")
+    assert done.returncode != 0
+    assert "refuses to run with TESSERA_PRODUCTION" in done.stderr

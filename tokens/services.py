@@ -12,7 +12,7 @@ from orgs.models import Membership
 
 from . import codec
 from .models import Token
-from .permissions import SCOPES
+from .permissions import SCOPES, describe_access
 from .selectors import TokenPrincipal, token_get_for_auth
 
 MAX_AUTHORIZATION_LENGTH = 256
@@ -47,15 +47,25 @@ def token_create(
     expires_at: datetime | None = None,
     kind: str = Token.Kind.PERSONAL,
     client: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> tuple[Token, str]:
     """Mint a token and return it with its secret, which exists only in this return value.
 
     `projects=None` means every project of the organization; a list restricts the token to those.
+    The owner is emailed (never the secret), with where the request came from (`ip`,
+    `user_agent`) when there was one.
     """
     if not owner.email_verified:
         raise TokenValidationError("Verify your email address before creating tokens.")
     if not Membership.objects.filter(user=owner, organization=organization).exists():
         raise TokenValidationError("You are not a member of this organization.", "organization")
+    if organization.require_two_factor and not owner.has_two_factors:
+        raise TokenValidationError(
+            f"{organization.name} requires two-factor authentication: set it up under "
+            "Settings → Security first.",
+            "organization",
+        )
     name = name.strip()
     if not name:
         raise TokenValidationError("Give the token a name.", "name")
@@ -95,7 +105,12 @@ def token_create(
                 event=Event.AGENT_CONNECTED if kind == Token.Kind.AGENT else Event.TOKEN_CREATED,
                 token=token,
                 actor_id=owner.pk,
+                ip=ip,
+                user_agent=user_agent,
                 detail={"name": token.name, "scopes": token.scopes, "client": token.client},
+            )
+            transaction.on_commit(
+                lambda: _tell_owner_of_new_token(token=token, ip=ip, user_agent=user_agent)
             )
     except IntegrityError as exc:
         raise TokenValidationError(
@@ -103,6 +118,38 @@ def token_create(
             "name",
         ) from exc
     return token, secret
+
+
+def _settings_url(token: Token) -> str:
+    path = "/settings/agents/" if token.kind == Token.Kind.AGENT else "/settings/developer/"
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _tell_owner_of_new_token(*, token: Token, ip: str | None, user_agent: str) -> None:
+    """Rule 11: a stolen session cannot mint a credential silently. Never holds the secret."""
+    what = "agent connection" if token.kind == Token.Kind.AGENT else "personal access token"
+    expires = (
+        timezone.localtime(token.expires_at).strftime("%b %-d, %Y %H:%M %Z")
+        if token.expires_at
+        else "never"
+    )
+    origin = f"{ip or 'an unknown address'}" + (f" ({user_agent[:200]})" if user_agent else "")
+    send_mail(
+        subject=f"New {what} “{token.name}” on your Tessera account",
+        message=(
+            f"A {what} was created on your Tessera account.\n\n"
+            f"Name: {token.name}\n"
+            f"Token: {token.prefix}… (the rest is never shown again)\n"
+            f"Organization: {token.organization.name}\n"
+            f"Access: {describe_access(token.scopes)}\n"
+            f"Expires: {expires}\n"
+            f"Created from: {origin}\n\n"
+            "If this was not you, revoke it now and change your password:\n"
+            f"{_settings_url(token)}\n"
+        ),
+        from_email=None,
+        recipient_list=[token.owner.email],
+    )
 
 
 def token_revoke(*, token: Token, by=None) -> bool:

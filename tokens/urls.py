@@ -4,7 +4,7 @@ from . import views
 
 urlpatterns = [
     path("settings/developer/", views.token_list_view, name="token-list"),
-    path("settings/developer/tokens/", views.token_create_view, name="token-create"),
+    path("settings/developer/new", views.token_create_view, name="token-create"),
     path("settings/developer/tokens/<int:pk>/", views.token_detail_view, name="token-detail"),
     path(
         "settings/developer/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token-revoke"

@@ -1,6 +1,10 @@
 """The token pages: Settings → Developer for personal tokens, and the same views serve
 Settings → Agents (agents/views.py) for agent connections, through a Surface that names the kind,
-the form, the template and the URLs."""
+the form, the templates and the URLs.
+
+Each tab opens on its list; the create form has a page of its own behind a recent sign-in
+(accounts.decorators), and the one-time secret appears above the list once it exists.
+"""
 
 from dataclasses import dataclass
 
@@ -8,10 +12,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import replace_url
 
+from accounts.decorators import recent_sign_in_required, stashed_form_data
 from audit.selectors import token_activity
+from config.http import client_ip
+from orgs.decorators import two_factors_where_required
 
 from .forms import TokenCreateForm
 from .models import Token
@@ -23,45 +32,49 @@ from .services import TokenValidationError, token_create, token_revoke
 class Surface:
     kind: str
     tab: str
-    template: str
     form_class: type[TokenCreateForm]
     list_url: str
     create_url: str
     revoke_url: str
     detail_url: str
     noun: str
+    title: str
+    created_template: str
 
 
 PERSONAL = Surface(
     kind=Token.Kind.PERSONAL,
     tab="developer",
-    template="tokens/developer.html",
     form_class=TokenCreateForm,
     list_url="token-list",
     create_url="token-create",
     revoke_url="token-revoke",
     detail_url="token-detail",
     noun="token",
+    title="Personal access tokens",
+    created_template="tokens/_created.html",
 )
 
-
+LIST = "tokens/token_list.html"
+NEW = "tokens/token_new.html"
 TABLE = "tokens/_token_table.html"
 
 
-def _page(request, surface: Surface, *, form=None, created=None, secret=None, partial=None):
-    """The whole page, or with `partial` one named fragment of it (an HTMX swap)."""
+def _no_store(response):
+    # A page that may hold a secret must not come back from any cache, the back button's included.
+    add_never_cache_headers(response)
+    return response
+
+
+def _list_page(request, surface: Surface, *, created=None, secret=None, partial=None):
     context = {
         "active_tab": surface.tab,
         "surface": surface,
-        "form": form or surface.form_class(user=request.user),
         "tokens": token_list(owner=request.user, kind=surface.kind),
         "created": created,
         "secret": secret,
     }
-    response = render(request, partial or surface.template, context)
-    # A page that may hold a secret must not come back from any cache, the back button's included.
-    add_never_cache_headers(response)
-    return response
+    return _no_store(render(request, partial or LIST, context))
 
 
 def _owned(request, surface: Surface, pk: int) -> Token:
@@ -73,12 +86,22 @@ def _owned(request, surface: Surface, pk: int) -> Token:
 
 def list_page(request, surface: Surface):
     wants_table = request.htmx and request.htmx.target == "token-table"
-    return _page(request, surface, partial=f"{TABLE}#token-table" if wants_table else None)
+    return _list_page(request, surface, partial=f"{TABLE}#token-table" if wants_table else None)
 
 
 def create(request, surface: Surface):
+    """GET: the form (filled in again after a re-authentication). POST: mint, then show the
+    secret once above the list."""
+    if request.method == "GET":
+        stashed = stashed_form_data(request)
+        form = surface.form_class(stashed, user=request.user)
+        if stashed is not None:
+            messages.info(request, "You signed in again. Check the details, then submit.")
+            form.is_valid()  # show what still needs fixing, if anything
+        context = {"active_tab": surface.tab, "surface": surface, "form": form}
+        return _no_store(render(request, NEW, context))
+
     form = surface.form_class(request.POST, user=request.user)
-    partial = f"{surface.template}#page-content" if request.htmx else None
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -92,13 +115,19 @@ def create(request, surface: Surface):
                 expires_at=data["expires_at"],
                 kind=surface.kind,
                 client=data.get("client", ""),
+                ip=client_ip(request.META),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except TokenValidationError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            # The secret is in this response and nowhere else; _page marks it no-store.
-            return _page(request, surface, created=token, secret=secret, partial=partial)
-    return _page(request, surface, form=form, partial=partial)
+            # The secret is in this response and nowhere else; the list URL replaces the form's
+            # in the address bar, so a reload shows the list without it.
+            partial = f"{LIST}#page-content" if request.htmx else None
+            response = _list_page(request, surface, created=token, secret=secret, partial=partial)
+            return replace_url(response, reverse(surface.list_url))
+    context = {"active_tab": surface.tab, "surface": surface, "form": form}
+    return _no_store(render(request, f"{NEW}#page-content" if request.htmx else NEW, context))
 
 
 def revoke(request, surface: Surface, pk: int):
@@ -139,24 +168,28 @@ def detail(request, surface: Surface, pk: int):
 
 
 @login_required
+@two_factors_where_required
 @require_GET
-def token_list_view(request):
-    return list_page(request, PERSONAL)
+def token_list_view(request, surface: Surface = PERSONAL):
+    return list_page(request, surface)
 
 
 @login_required
-@require_POST
-def token_create_view(request):
-    return create(request, PERSONAL)
+@two_factors_where_required
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required
+def token_create_view(request, surface: Surface = PERSONAL):
+    return create(request, surface)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def token_revoke_view(request, pk: int):
-    return revoke(request, PERSONAL, pk)
+def token_revoke_view(request, pk: int, surface: Surface = PERSONAL):
+    return revoke(request, surface, pk)
 
 
 @login_required
+@two_factors_where_required
 @require_GET
-def token_detail_view(request, pk: int):
-    return detail(request, PERSONAL, pk)
+def token_detail_view(request, pk: int, surface: Surface = PERSONAL):
+    return detail(request, surface, pk)

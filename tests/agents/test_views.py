@@ -7,12 +7,12 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from orgs.models import Role
-from tests.factories import bearer, make_org, make_token, make_user
+from tests.factories import bearer, make_org, make_token, make_user, sign_in
 from tokens import codec
 from tokens.models import Token
 
 AGENTS = "/settings/agents/"
-CONNECT = "/settings/agents/connect/"
+CONNECT = "/settings/agents/new"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -33,7 +33,7 @@ def secret_from(html: str) -> str:
 
 
 def test_the_form_defaults_to_read_only_and_90_days(signed_in, org):
-    form = signed_in.get(AGENTS).context["form"]
+    form = signed_in.get(CONNECT).context["form"]
     assert form["access"].value() == "read" and form["expiry"].value() == "90"
     assert form["client"].value() == "claude-code"
 
@@ -156,7 +156,7 @@ def team(db):
 
 def test_admins_see_members_agents_but_not_their_general_tokens(client, team):
     for who in ("owner", "admin"):
-        client.force_login(team[who])
+        sign_in(client, team[who])
         html = client.get(f"/orgs/{team['org'].slug}/agents/").content.decode()
         assert "Member&#x27;s Cursor" in html and "member@acme.test" in html
         assert "Member&#x27;s CI" not in html
@@ -165,7 +165,7 @@ def test_admins_see_members_agents_but_not_their_general_tokens(client, team):
 def test_members_viewers_and_outsiders_get_404_on_oversight(client, team):
     outsider = make_user()
     for user in (team["member"], team["viewer"], outsider):
-        client.force_login(user)
+        sign_in(client, user)
         assert client.get(f"/orgs/{team['org'].slug}/agents/").status_code == 404
         assert (
             client.post(f"/orgs/{team['org'].slug}/agents/{team['agent'].pk}/revoke/").status_code
@@ -177,7 +177,7 @@ def test_members_viewers_and_outsiders_get_404_on_oversight(client, team):
 
 
 def test_admins_can_never_reach_a_members_general_token(client, team):
-    client.force_login(team["admin"])
+    sign_in(client, team["admin"])
     general = team["general"]
     urls = [
         f"/orgs/{team['org'].slug}/agents/{general.pk}/revoke/",
@@ -195,14 +195,14 @@ def test_admins_can_never_reach_a_members_general_token(client, team):
 
 
 def test_the_navigation_shows_oversight_only_to_those_who_may_use_it(client, team):
-    client.force_login(team["admin"])
+    sign_in(client, team["admin"])
     assert f"/orgs/{team['org'].slug}/agents/" in client.get(AGENTS).content.decode()
-    client.force_login(team["member"])
+    sign_in(client, team["member"])
     assert "/orgs/" not in client.get(AGENTS).content.decode()
 
 
 def test_an_admin_revokes_a_members_agent_the_member_is_emailed_and_the_log_says_who(client, team):
-    client.force_login(team["admin"])
+    sign_in(client, team["admin"])
     url = f"/orgs/{team['org'].slug}/agents/{team['agent'].pk}/revoke/"
     assert "Revoke connection" in client.get(url, **HTMX).content.decode()
     table = client.post(url, **HTMX).content.decode()
@@ -236,7 +236,7 @@ def test_a_member_revoking_their_own_agent_sends_no_email(signed_in, user, org):
 
 
 def test_oversight_page_full_and_partial(client, team):
-    client.force_login(team["owner"])
+    sign_in(client, team["owner"])
     full = client.get(f"/orgs/{team['org'].slug}/agents/")
     assert "<html" in full.content.decode()
     partial = client.get(
@@ -258,7 +258,7 @@ def test_the_audit_log_filters_and_paginates(client, team):
         )
     old = audit_record(event="api.write", token=team["general"], action="POST /old", status=201)
     AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
-    client.force_login(team["admin"])
+    sign_in(client, team["admin"])
     base = f"/orgs/{team['org'].slug}/audit/"
     first = client.get(base)
     assert first.context["page"].paginator.count == 63  # 2 creations, 60 writes, 1 old write

@@ -33,7 +33,7 @@ def sign_in(page, email: str):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url("**/settings/developer/")
 
 
@@ -51,7 +51,8 @@ def test_connect_an_agent_copy_its_config_then_an_admin_revokes_it(page, live_se
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     sign_in(page, "member@acme.test")
     page.get_by_role("link", name="Agents", exact=True).click()
-    page.wait_for_url("**/settings/agents/")
+    page.get_by_role("link", name="Connect an agent").click()
+    page.wait_for_url("**/settings/agents/new")
     expect(page.get_by_label("Read-only")).to_be_checked()
     expect(page.get_by_label("Expires")).to_have_value("90")
     shot(page, "11-agents-empty")

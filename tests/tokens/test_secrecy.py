@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from tests.factories import make_user
+from tests.factories import make_user, sign_in
 from tokens.models import Token
 
 
@@ -21,9 +21,9 @@ def _all_rows_as_text() -> str:
 
 def test_after_create_use_and_revoke_the_secret_is_nowhere(client, user, org, caplog):
     caplog.set_level(logging.DEBUG)
-    client.force_login(user)
+    sign_in(client, user)
     response = client.post(
-        "/settings/developer/tokens/",
+        "/settings/developer/new",
         {
             "name": "CI",
             "organization": org.pk,
@@ -53,7 +53,7 @@ def test_admin_shows_no_digest_and_cannot_mint(client, user, org):
 
     token, secret = make_token(owner=user, organization=org)
     admin = make_user(is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    sign_in(client, admin)
     page = client.get(f"/admin/tokens/token/{token.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -67,7 +67,7 @@ def test_admin_revoke_action(client, user, org):
 
     token, _ = make_token(owner=user, organization=org)
     admin = make_user(is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    sign_in(client, admin)
     client.post(
         "/admin/tokens/token/",
         {"action": "revoke", "_selected_action": [token.pk]},
@@ -109,9 +109,9 @@ def test_a_full_database_dump_holds_no_secret(client):
 
     owner = make_user(email="dump@example.com")
     org = make_org(members={owner: Role.OWNER})
-    client.force_login(owner)
+    sign_in(client, owner)
     html = client.post(
-        "/settings/developer/tokens/",
+        "/settings/developer/new",
         {
             "name": "CI",
             "organization": org.pk,

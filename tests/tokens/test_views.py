@@ -5,12 +5,12 @@ from django.test import Client
 from django.utils import timezone
 
 from orgs.models import Role
-from tests.factories import make_org, make_project, make_token, make_user
+from tests.factories import make_org, make_project, make_token, make_user, sign_in
 from tokens import codec
 from tokens.models import Token
 
 PAGE = "/settings/developer/"
-CREATE = "/settings/developer/tokens/"
+CREATE = "/settings/developer/new"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -99,10 +99,11 @@ def test_page_queries_do_not_grow_with_the_number_of_tokens(
             make_token(owner=user, organization=org, projects=[project])
 
     add(5)
-    with django_assert_num_queries(9):
+    signed_in.get(PAGE)  # the session's activity is recorded at most once a minute: not here
+    with django_assert_num_queries(6):
         assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 5
     add(95)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(6):
         assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 100
 
 
@@ -203,11 +204,11 @@ def test_never_expiring_token(signed_in, org):
 def test_unverified_user_sees_a_banner_and_cannot_create(client, db):
     person = make_user(verified=False)
     org = make_org(members={person: Role.OWNER})
-    client.force_login(person)
-    html = client.get(PAGE).content.decode()
+    sign_in(client, person)
+    html = client.get(CREATE).content.decode()
     assert "Verify your email address to create tokens." in html
     assert "Resend verification email" in html
-    assert '<input type="hidden" name="next" value="/settings/developer/">' in html
+    assert 'name="action_send"' in html
     assert "disabled" in html
     response = client.post(CREATE, form_data(org))
     assert "Verify your email address before creating tokens." in response.content.decode()
@@ -216,7 +217,7 @@ def test_unverified_user_sees_a_banner_and_cannot_create(client, db):
 
 def test_forms_are_csrf_protected(user, org):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    sign_in(client, user)
     assert client.post(CREATE, form_data(org)).status_code == 403
     token, _ = make_token(owner=user, organization=org)
     assert client.post(f"/settings/developer/tokens/{token.pk}/revoke/").status_code == 403

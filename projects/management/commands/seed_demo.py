@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
 from orgs.models import Organization, Role
@@ -25,14 +26,19 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError(
+                "seed_demo creates accounts with a published password; it refuses to run with "
+                "TESSERA_PRODUCTION set."
+            )
         acme, _ = Organization.objects.get_or_create(slug="acme", defaults={"name": "Acme"})
         for email, name, role in PEOPLE:
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(email=email, password=PASSWORD, name=name)
-            if user.email_verified_at is None:
-                user.email_verified_at = timezone.now()
-                user.save(update_fields=["email_verified_at"])
+            EmailAddress.objects.update_or_create(
+                user=user, email=email, defaults={"verified": True, "primary": True}
+            )
             membership_set(user=user, organization=acme, role=role)
         owner = User.objects.get(email=PEOPLE[0][0])
         for project_name, titles in PROJECTS.items():

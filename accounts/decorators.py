@@ -1,0 +1,73 @@
+"""Sudo mode: minting credentials and changing security need a sign-in within the last ten
+minutes (ACCOUNT_REAUTHENTICATION_TIMEOUT), by password, a TOTP code or a passkey.
+
+A stolen or unattended session can browse, but not mint a token. What the user typed before being
+asked to sign in again is kept, and the form comes back filled in; nothing is created until they
+submit it again.
+"""
+
+import time
+from functools import wraps
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.http import QueryDict
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+SIGNED_IN_AT = "tessera_signed_in_at"
+STASHED_FORM = "tessera_stashed_form"
+
+
+def note_sign_in(request) -> None:
+    """Called for every completed sign-in step: password, second factor, passkey, re-auth."""
+    request.session[SIGNED_IN_AT] = time.time()
+
+
+def signed_in_recently(request) -> bool:
+    at = request.session.get(SIGNED_IN_AT)
+    return at is not None and time.time() - at < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+
+
+def stashed_form_data(request) -> QueryDict | None:
+    """What the user typed into the form at this path before re-authenticating, once."""
+    stash = request.session.get(STASHED_FORM)
+    if not stash or stash.get("path") != request.path:
+        return None
+    del request.session[STASHED_FORM]
+    data = QueryDict(mutable=True)
+    for key, values in stash["data"].items():
+        data.setlist(key, values)
+    return data
+
+
+def reauthenticate_url(request, back: str) -> str:
+    methods = get_adapter(request).get_reauthentication_methods(request.user)
+    url = methods[0]["url"] if methods else reverse("account_login")
+    return f"{url}?{urlencode({'next': back})}"
+
+
+def recent_sign_in_required(view):
+    """Send the user through re-authentication unless they signed in within the window.
+
+    A POST is stashed (without its CSRF token) and the user comes back to the same path with GET,
+    where the view refills its form from `stashed_form_data`. For HTMX requests the redirect
+    becomes HX-Redirect (config.middleware.HtmxRedirectMiddleware).
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if signed_in_recently(request):
+            return view(request, *args, **kwargs)
+        if request.method == "POST":
+            fields = {
+                k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"
+            }
+            request.session[STASHED_FORM] = {"path": request.path, "data": fields}
+            back = request.path
+        else:
+            back = request.get_full_path()
+        return redirect(reauthenticate_url(request, back))
+
+    return wrapper

@@ -1,0 +1,21 @@
+"""Request facts every app needs and only configuration can settle: where the client is."""
+
+import ipaddress
+
+from django.conf import settings
+
+
+def client_ip(meta) -> str | None:
+    """The client's address: the socket's, or behind TRUSTED_PROXY_HOPS proxies of our own, the
+    address the outermost of them saw, counted from the right of X-Forwarded-For (what a client
+    writes further left is not to be trusted). Without the setting the header is ignored."""
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            try:
+                return str(ipaddress.ip_address(forwarded[-hops].strip("[]")))
+            except ValueError:
+                pass
+    return meta.get("REMOTE_ADDR")
