@@ -11,11 +11,13 @@ import json
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from audit.services import Event, audit_record
+from config.http import client_ip
 from tokens.responses import missing_token, service_unavailable
 
 from .tools import TOOLS, call_tool
@@ -78,7 +80,7 @@ def _call(request, message_id, params: dict) -> JsonResponse:
             actor_id=request.token.owner_id,
             action=f"tool {tool.name}",
             status=status,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request.META),
         )
     return _result(message_id, result)
 
@@ -101,9 +103,15 @@ def mcp_endpoint(request):
         return missing_token()
 
     try:
-        message = json.loads(request.body)
+        body = request.body
+    except RequestDataTooBig:
+        return _error(None, INVALID_REQUEST, "The request body is too large", status=413)
+    try:
+        message = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _error(None, PARSE_ERROR, "Parse error: the body is not JSON", status=400)
+    except RecursionError:
+        return _error(None, PARSE_ERROR, "Parse error: the JSON is nested too deeply", status=400)
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
         return _error(None, INVALID_REQUEST, "Expected one JSON-RPC 2.0 message", status=400)
 

@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from config.forms import ModelChoiceField
 
 from .models import AuditEvent
 
@@ -7,9 +10,7 @@ User = get_user_model()
 
 
 class AuditFilterForm(forms.Form):
-    member = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Anyone"
-    )
+    member = ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
     token = forms.CharField(
         label="Token prefix",
         required=False,
@@ -36,6 +37,12 @@ class AuditFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        today = timezone.localdate()
+        for name, day in (("since", since), ("until", until)):
+            if day and day > today:
+                self.add_error(name, "Pick a date up to today.")
+                cleaned[name] = None
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
             self.add_error("until", "Pick a date on or after the start date.")

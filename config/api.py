@@ -2,6 +2,8 @@
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI
@@ -51,6 +53,14 @@ def _server_error(request, exc):
     """An unexpected failure: logged with its traceback, answered as JSON without one."""
     logger.exception("Unhandled error in %s %s", request.method, request.path)
     return api.create_response(request, {"detail": "Internal server error"}, status=500)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1000
+    return api.create_response(
+        request, {"detail": f"The request body is larger than {limit:,} kB."}, status=413
+    )
 
 
 @api.exception_handler(OperationalError)

@@ -1,7 +1,41 @@
+from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+
+# Ids beyond a signed 64-bit integer cannot exist in any table.
+MAX_ID = 2**63 - 1
 
 
 class FormRenderer(TemplatesSetting):
     """Renders every form field with our template (label, help, errors, widget)."""
 
     field_template_name = "forms/field.html"
+
+
+def _refuse_ids_out_of_range(field, values) -> None:
+    for value in values:
+        text = str(value).strip()
+        if text.lstrip("-").isdigit() and not -MAX_ID <= int(text) <= MAX_ID:
+            # SQLite raises OverflowError for these instead of finding nothing.
+            raise ValidationError(
+                field.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": text},
+            )
+
+
+class ModelChoiceField(forms.ModelChoiceField):
+    """A model choice whose out-of-range id is an invalid choice, not a database error."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            _refuse_ids_out_of_range(self, [value])
+        return super().to_python(value)
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Several model choices; out-of-range ids are invalid choices, not a database error."""
+
+    def _check_values(self, value):
+        _refuse_ids_out_of_range(self, value)
+        return super()._check_values(value)

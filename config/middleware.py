@@ -1,4 +1,7 @@
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
+
+PRIVATE_PATHS = ("/settings/", "/orgs/", "/accounts/")
 
 
 class HtmxRedirectMiddleware:
@@ -19,4 +22,19 @@ class HtmxRedirectMiddleware:
             and response.has_header("Location")
         ):
             return HttpResponseClientRedirect(response["Location"])
+        return response
+
+
+class PrivatePagesMiddleware:
+    """Account, token and audit pages are never cached, and vary on HX-Request, so Back or a
+    shared cache never shows one person's page to another, or a bare HTMX fragment."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith(PRIVATE_PATHS):
+            add_never_cache_headers(response)
+            patch_vary_headers(response, ["HX-Request"])
         return response

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.HtmxRedirectMiddleware",
+    "config.middleware.PrivatePagesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -216,6 +217,7 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
@@ -296,6 +298,8 @@ USERSESSIONS_TRACK_ACTIVITY = True
 
 # Tokens
 TOKEN_LAST_USED_INTERVAL_SECONDS = 60
+# Well-formed tokens that cannot be used (unknown, revoked, expired), per client address.
+AUTH_FAILURE_LIMIT_PER_MINUTE = int(env("AUTH_FAILURE_LIMIT_PER_MINUTE", "60"))
 AGENT_DEFAULT_EXPIRY_DAYS = 90
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
 

@@ -3,12 +3,15 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from config.forms import ModelChoiceField, ModelMultipleChoiceField
 from orgs.selectors import organization_list_for_user
 from projects.models import Project
 
 from .permissions import READ_ONLY, READ_WRITE, SCOPES
 
 EXPIRY_DAYS = {"7": 7, "30": 30, "60": 60, "90": 90}
+# The furthest custom expiry date: a year, as for GitHub's fine-grained tokens.
+MAX_CUSTOM_EXPIRY_DAYS = 366
 
 
 class TokenCreateForm(forms.Form):
@@ -36,7 +39,7 @@ class TokenCreateForm(forms.Form):
     description = forms.CharField(
         max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    organization = forms.ModelChoiceField(
+    organization = ModelChoiceField(
         queryset=None,
         empty_label=None,
         help_text="The token acts in this organization only, with the role you hold there.",
@@ -53,7 +56,7 @@ class TokenCreateForm(forms.Form):
         initial="all",
         widget=forms.RadioSelect,
     )
-    projects = forms.ModelMultipleChoiceField(
+    projects = ModelMultipleChoiceField(
         label="Which projects", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     expiry = forms.ChoiceField(label="Expires", choices=EXPIRY_CHOICES, initial="30")
@@ -108,6 +111,10 @@ class TokenCreateForm(forms.Form):
                 self.add_error("expires_on", "Pick the date the token should expire.")
             elif day <= timezone.localdate():
                 self.add_error("expires_on", "Pick a date after today.")
+            elif day > timezone.localdate() + timedelta(days=MAX_CUSTOM_EXPIRY_DAYS):
+                self.add_error(
+                    "expires_on", "Pick a date within a year. For longer, choose “No expiry”."
+                )
             else:
                 # Valid through the whole chosen day.
                 cleaned["expires_at"] = timezone.make_aware(

@@ -5,9 +5,10 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject
 
 from audit.services import Event, audit_record
+from config.http import client_ip
 
-from .responses import invalid_token, service_unavailable
-from .services import AuthenticationFailed, token_authenticate
+from .responses import invalid_token, service_unavailable, too_many_failures
+from .services import AuthenticationFailed, TooManyFailures, token_authenticate
 
 TOKEN_PATHS = ("/api/", "/mcp")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,11 +41,13 @@ class BearerTokenMiddleware:
             try:
                 token = token_authenticate(
                     authorization=authorization,
-                    ip=meta.get("REMOTE_ADDR"),
+                    ip=client_ip(meta),
                     user_agent=meta.get("HTTP_USER_AGENT", ""),
                 )
             except AuthenticationFailed as exc:
                 return invalid_token(exc.description)
+            except TooManyFailures as exc:
+                return too_many_failures(exc.retry_after)
             except (OperationalError, InterfaceError):
                 logger.warning("Database unreachable while authenticating a token", exc_info=True)
                 return service_unavailable()
@@ -71,7 +74,7 @@ class BearerTokenMiddleware:
                 actor_id=request.token.owner_id,
                 action=f"{request.method} {request.path_info}",
                 status=response.status_code,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request.META),
             )
         except DatabaseError:
             logger.exception("Could not record an API write in the audit log")

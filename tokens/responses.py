@@ -45,6 +45,22 @@ def service_unavailable() -> JsonResponse:
     return response
 
 
+def too_many_failures(retry_after: int) -> JsonResponse:
+    """429 (RFC 6585) for a client that keeps sending tokens that cannot be used."""
+    response = JsonResponse(
+        {
+            "error": "too_many_requests",
+            "error_description": (
+                f"Too many unusable tokens from this address. Try again in {retry_after} seconds."
+            ),
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def missing_token() -> JsonResponse:
     return bearer_error(
         status=401, error=None, description="Send a token: Authorization: Bearer <token>."

@@ -2,6 +2,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from allauth.mfa.models import Authenticator
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
@@ -67,6 +68,8 @@ class TokenPrincipal:
     organization_slug: str
     organization_name: str
     role: str | None
+    # False when the organization requires two factors and the owner has none.
+    two_factor_ok: bool
     _owner: User | None = field(default=None, repr=False)
     _organization: Organization | None = field(default=None, repr=False)
 
@@ -97,11 +100,19 @@ class TokenPrincipal:
 def _auth_sql() -> str:
     token, user = Token._meta.db_table, User._meta.db_table
     organization, membership = Organization._meta.db_table, Membership._meta.db_table
-    # Table names come from the models, never from input; the digest is a bound parameter.
+    authenticator = Authenticator._meta.db_table
+    factors = ", ".join(
+        f"'{kind}'" for kind in (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+    )
+    # Table names and the factor kinds come from the models, never from input; the digest is a
+    # bound parameter. The factor check runs only for organizations that require two factors.
     return (
         "SELECT t.id, t.kind, t.name, t.prefix, t.scopes, t.all_projects, t.created_at,"  # noqa: S608
         " t.expires_at, t.revoked_at, t.last_used_at, t.last_rejected_at,"
-        " t.owner_id, u.email, u.name, u.is_active, t.organization_id, o.slug, o.name, m.role"
+        " t.owner_id, u.email, u.name, u.is_active, t.organization_id, o.slug, o.name, m.role,"
+        " CASE WHEN o.require_two_factor THEN EXISTS (SELECT 1 FROM"
+        f" {authenticator} a WHERE a.user_id = t.owner_id AND a.type IN ({factors}))"
+        " ELSE TRUE END"
         f" FROM {token} t"
         f" JOIN {user} u ON u.id = t.owner_id"
         f" JOIN {organization} o ON o.id = t.organization_id"
@@ -150,7 +161,7 @@ def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
         return None
     (pk, kind, name, prefix, scopes, all_projects, created_at, expires_at, revoked_at,
      last_used_at, last_rejected_at, owner_id, email, owner_name, active, org_id, slug, org_name,
-     role) = row  # fmt: skip
+     role, two_factor_ok) = row  # fmt: skip
     return TokenPrincipal(
         pk=pk,
         kind=kind,
@@ -171,6 +182,7 @@ def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
         organization_slug=slug,
         organization_name=org_name,
         role=role,
+        two_factor_ok=bool(two_factor_ok),
     )
 
 

@@ -1,4 +1,6 @@
+import unicodedata
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -10,7 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 from audit.services import Event, audit_record
 from orgs.models import Membership
 
-from . import codec
+from . import codec, ratelimits
 from .models import Token
 from .permissions import SCOPES, describe_access
 from .selectors import TokenPrincipal, token_get_for_auth
@@ -33,6 +35,14 @@ class AuthenticationFailed(Exception):
     def __init__(self, description: str):
         super().__init__(description)
         self.description = description
+
+
+class TooManyFailures(Exception):
+    """This client sent too many unusable tokens this minute; it may retry after `retry_after`."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 @sensitive_variables("secret")
@@ -69,6 +79,12 @@ def token_create(
     name = name.strip()
     if not name:
         raise TokenValidationError("Give the token a name.", "name")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        # Line breaks and invisible formatting (bidi overrides such as U+202E) would let a name
+        # pose as something else in lists, emails and logs.
+        raise TokenValidationError(
+            "Use plain text: no line breaks or invisible formatting characters.", "name"
+        )
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
         raise TokenValidationError(f"Unknown scope: {', '.join(unknown)}.", "scopes")
@@ -135,7 +151,7 @@ def _tell_owner_of_new_token(*, token: Token, ip: str | None, user_agent: str) -
     )
     origin = f"{ip or 'an unknown address'}" + (f" ({user_agent[:200]})" if user_agent else "")
     send_mail(
-        subject=f"New {what} “{token.name}” on your Tessera account",
+        subject=one_line(f"New {what} “{token.name}” on your Tessera account"),
         message=(
             f"A {what} was created on your Tessera account.\n\n"
             f"Name: {token.name}\n"
@@ -183,11 +199,37 @@ def token_revoke(*, token: Token, by=None) -> bool:
     return True
 
 
+def token_revoke_all(*, owner, reason: str, organization=None) -> int:
+    """Revoke every active token of `owner` (in one organization, or everywhere) when they leave
+    it or their account is deactivated. Audited one by one with the reason; no emails, since the
+    person's access itself is what changed. Coming back does not bring the tokens back."""
+    now = timezone.now()
+    tokens = Token.objects.filter(owner=owner, revoked_at__isnull=True)
+    if organization is not None:
+        tokens = tokens.filter(organization=organization)
+    with transaction.atomic():
+        ended = list(tokens.select_for_update().only("id", "prefix", "name", "organization_id"))
+        Token.objects.filter(pk__in=[token.pk for token in ended]).update(revoked_at=now)
+        for token in ended:
+            token.owner_id = owner.pk
+            audit_record(
+                event=Event.TOKEN_REVOKED,
+                token=token,
+                detail={"by": reason, "name": token.name},
+            )
+    return len(ended)
+
+
+def one_line(text: str) -> str:
+    """Text safe for an email subject: no line breaks or other control characters."""
+    return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+
+
 def _tell_owner_of_revocation(*, token: Token, by) -> None:
     what = "agent connection" if token.kind == Token.Kind.AGENT else "access token"
     who = f"{by.email}, an admin of {token.organization.name}," if by else "an operator"
     send_mail(
-        subject=f"Your {what} “{token.name}” was revoked",
+        subject=one_line(f"Your {what} “{token.name}” was revoked"),
         message=(
             f"{who} revoked your {what} “{token.name}” ({token.prefix}…) in "
             f"{token.organization.name}. Anything using it is refused from now on.\n\n"
@@ -202,7 +244,10 @@ def _tell_owner_of_revocation(*, token: Token, by) -> None:
 def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -> TokenPrincipal:
     """Turn an Authorization header into a usable token, or raise AuthenticationFailed.
 
-    Malformed input costs no query; a valid token costs one, plus a write at most once a minute.
+    Malformed input costs no query and counts nothing; a valid token costs one query, plus a
+    write at most once a minute, and never touches the failure counter. A well-formed token that
+    cannot be used counts against its client's address; past AUTH_FAILURE_LIMIT_PER_MINUTE the
+    answer is TooManyFailures instead.
     """
     if len(authorization) > MAX_AUTHORIZATION_LENGTH:
         raise AuthenticationFailed("The access token is malformed.")
@@ -217,17 +262,31 @@ def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -
     token = token_get_for_auth(digest=parsed.digest)
     now = timezone.now()
     if token is None:
-        raise AuthenticationFailed("The access token is not recognised.")
+        _refuse("The access token is not recognised.", ip=ip)
     if token.revoked_at is not None:
         _token_record_rejection(token=token, reason="revoked", now=now, ip=ip)
-        raise AuthenticationFailed("The access token was revoked.")
+        _refuse("The access token was revoked.", ip=ip)
     if token.is_expired(now):
         _token_record_rejection(token=token, reason="expired", now=now, ip=ip)
-        raise AuthenticationFailed("The access token expired.")
+        _refuse("The access token expired.", ip=ip)
     if not token.owner_active or token.role is None:
-        raise AuthenticationFailed("The access token's owner no longer has access.")
+        _refuse("The access token's owner no longer has access.", ip=ip)
+    if not token.two_factor_ok:
+        raise AuthenticationFailed(
+            f"{token.organization_name} requires two-factor authentication: the token's owner "
+            "must turn it on under Settings → Security."
+        )
     _token_mark_used(token=token, now=now, ip=ip, user_agent=user_agent)
     return token
+
+
+def _refuse(description: str, *, ip: str | None) -> NoReturn:
+    window = ratelimits.hit(
+        f"auth-failures:{ip}", limit=settings.AUTH_FAILURE_LIMIT_PER_MINUTE, period=60
+    )
+    if window.exceeded:
+        raise TooManyFailures(window.retry_after())
+    raise AuthenticationFailed(description)
 
 
 def _token_record_rejection(

@@ -79,3 +79,30 @@ def test_prune_deletes_only_what_is_past_retention(user, org):
     call_command("audit_prune", stdout=out)
     assert "Deleted 1 audit event(s) older than 30 days." in out.getvalue()
     assert AuditEvent.objects.count() == 1
+
+
+def test_admins_see_a_members_personal_tokens_by_prefix_only_and_agents_by_name(client, db):
+    from orgs.models import Role
+    from tests.factories import make_org, make_user, sign_in
+
+    admin, member = make_user(), make_user()
+    org = make_org(members={admin: Role.ADMIN, member: Role.MEMBER})
+    personal, _ = make_token(owner=member, organization=org, name="Private payroll script")
+    agent, _ = make_token(owner=member, organization=org, name="Shared Cursor", kind="agt")
+    sign_in(client, admin)
+    html = client.get(f"/orgs/{org.slug}/audit/").content.decode()
+    assert personal.prefix in html and "Private payroll script" not in html
+    assert agent.prefix in html and "Shared Cursor" in html
+
+
+def test_account_changes_are_recorded_with_where_they_came_from(client, user):
+    from tests.factories import PASSWORD
+
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    new = "another long phrase"
+    data = {"oldpassword": PASSWORD, "password1": new, "password2": new}
+    client.post("/accounts/password/change/", data, HTTP_USER_AGENT="Safari/19")
+    event = events("account.password").get()
+    assert event.subject == user and event.actor == user and event.organization is None
+    assert event.ip == "127.0.0.1" and event.user_agent == "Safari/19"
+    assert events("account.signed_in").filter(subject=user).exists()

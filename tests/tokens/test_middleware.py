@@ -6,9 +6,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
+from audit.models import AuditEvent
 from orgs.models import Role
-from orgs.services import membership_remove
-from tests.factories import bearer, make_token
+from orgs.services import membership_remove, membership_set
+from tests.factories import bearer, make_org, make_token
 from tokens import codec
 from tokens.models import Token
 from tokens.services import token_revoke
@@ -106,21 +108,55 @@ def test_expired_token_is_rejected(client, user, org):
     assert_invalid(client.get(ME, **bearer(secret)), "The access token expired.")
 
 
-def test_deactivated_owners_tokens_stop_working(client, user, org):
-    _, secret = make_token(owner=user, organization=org)
+def test_deactivating_an_account_revokes_all_its_tokens_for_good(client, user, org):
+    token, secret = make_token(owner=user, organization=org)
+    elsewhere = make_org(members={user: Role.MEMBER})
+    _other, other_secret = make_token(owner=user, organization=elsewhere)
     user.is_active = False
     user.save()
-    assert_invalid(
-        client.get(ME, **bearer(secret)), "The access token's owner no longer has access."
-    )
+    for value in (secret, other_secret):
+        assert_invalid(client.get(ME, **bearer(value)), "The access token was revoked.")
+    user.is_active = True
+    user.save()
+    assert_invalid(client.get(ME, **bearer(secret)), "The access token was revoked.")
+    event = AuditEvent.objects.get(event="token.revoked", token=token)
+    assert event.detail["by"] == "account deactivated"
 
 
-def test_owner_removed_from_the_organization_loses_the_token(client, user, org):
+def test_an_owner_deactivated_behind_the_orms_back_is_still_refused(client, user, org):
     _, secret = make_token(owner=user, organization=org)
-    membership_remove(user=user, organization=org)
+    User.objects.filter(pk=user.pk).update(is_active=False)  # no signal: the request still checks
     assert_invalid(
         client.get(ME, **bearer(secret)), "The access token's owner no longer has access."
     )
+
+
+def test_removing_a_member_revokes_their_tokens_there_and_re_adding_does_not_revive(
+    client, user, org
+):
+    _token, secret = make_token(owner=user, organization=org)
+    _agent, agent_secret = make_token(owner=user, organization=org, kind="agt")
+    elsewhere = make_org(members={user: Role.MEMBER})
+    _, kept = make_token(owner=user, organization=elsewhere)
+    membership_remove(user=user, organization=org)
+    for value in (secret, agent_secret):
+        assert_invalid(client.get(ME, **bearer(value)), "The access token was revoked.")
+    assert client.get(ME, **bearer(kept)).status_code == 200
+    membership_set(user=user, organization=org, role=Role.OWNER)
+    assert_invalid(client.get(ME, **bearer(secret)), "The access token was revoked.")
+    assert {e.detail["by"] for e in AuditEvent.objects.filter(event="token.revoked")} == {
+        "member removed"
+    }
+
+
+def test_deleting_an_organization_or_a_user_takes_their_tokens_without_an_error(user, org):
+    token, _ = make_token(owner=user, organization=org)
+    org.delete()
+    assert not Token.objects.filter(pk=token.pk).exists()
+    other_org = make_org(members={user: Role.OWNER})
+    make_token(owner=user, organization=other_org)
+    user.delete()
+    assert not Token.objects.exists()
 
 
 def test_the_api_never_accepts_the_session_cookie(signed_in):
@@ -174,3 +210,23 @@ def test_a_revoked_token_costs_one_query_once_its_rejection_is_logged(
     assert [q["sql"].split()[0] for q in first.captured_queries] == ["SELECT", "UPDATE", "INSERT"]
     with django_assert_num_queries(1):
         assert client.get(ME, **bearer(secret)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("hops", "forwarded", "expected"),
+    [
+        (0, "198.51.100.1, 203.0.113.5", "127.0.0.1"),  # the header is ignored
+        (1, "198.51.100.1, 203.0.113.5", "203.0.113.5"),
+        (2, "198.51.100.1, 203.0.113.5", "198.51.100.1"),
+        (2, "203.0.113.5", "127.0.0.1"),  # fewer entries than proxies: not trusted
+        (1, "not-an-address", "127.0.0.1"),
+    ],
+)
+def test_the_client_address_comes_from_forwarded_for_only_behind_trusted_proxies(
+    client, user, org, settings, hops, forwarded, expected
+):
+    settings.TRUSTED_PROXY_HOPS = hops
+    token, secret = make_token(owner=user, organization=org)
+    client.get(ME, HTTP_X_FORWARDED_FOR=forwarded, **bearer(secret))
+    token.refresh_from_db()
+    assert token.last_used_ip == expected

@@ -119,3 +119,40 @@ def test_auth_lookup_brings_the_owners_current_role(user, org, django_assert_num
         assert found.role == Role.VIEWER
         assert found.owner.email == user.email
         assert found.organization.slug == org.slug
+
+
+@pytest.mark.parametrize(
+    "name", ["Line\nbreak", "Tab\there", "Evil\u202etxt.exe", "Isolate\u2066x\u2069", "NUL\x00"]
+)
+def test_names_with_line_breaks_or_invisible_formatting_are_refused(user, org, name):
+    with pytest.raises(TokenValidationError) as error:
+        create(owner=user, organization=org, name=name)
+    assert error.value.field == "name"
+    assert "no line breaks or invisible formatting" in error.value.message
+
+
+def test_names_in_any_script_and_with_emoji_are_fine(user, org):
+    token, _ = create(owner=user, organization=org, name="Déploiement 🚀 日本")
+    assert token.name == "Déploiement 🚀 日本"
+
+
+def test_a_legacy_name_with_a_line_break_can_still_be_revoked_by_anyone(user, org):
+    from django.core import mail
+
+    admin = make_user()
+    org.memberships.create(user=admin, role=Role.ADMIN)
+    token, _ = make_token(owner=user, organization=org, kind="agt")
+    Token.objects.filter(pk=token.pk).update(name="Legacy\r\nBcc: evil@example.com\u202e")
+    token.refresh_from_db()
+    assert token_revoke(token=token, by=admin)
+    assert "\n" not in mail.outbox[-1].subject and "\r" not in mail.outbox[-1].subject
+
+
+def test_the_incident_command_revokes_a_legacy_name_with_a_line_break(user, org):
+    from django.core.management import call_command
+
+    token, secret = make_token(owner=user, organization=org)
+    Token.objects.filter(pk=token.pk).update(name="Two\nlines")
+    call_command("token_revoke", "--token", secret)
+    token.refresh_from_db()
+    assert token.revoked_at is not None
