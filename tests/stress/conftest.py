@@ -42,7 +42,14 @@ def http(
 class Gunicorn:
     """gunicorn serving Tessera on a free loopback port, DEBUG off."""
 
-    def __init__(self, database_url: str, *, workers: int = 2, extra_env: dict | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        workers: int = 2,
+        extra_env: dict | None = None,
+        extra_args: tuple[str, ...] = (),
+    ):
         self.port = free_port()
         env = {
             **os.environ,
@@ -62,6 +69,7 @@ class Gunicorn:
                 f"127.0.0.1:{self.port}",
                 "--timeout",
                 "30",
+                *extra_args,
             ],
             cwd=ROOT,
             env=env,
