@@ -48,17 +48,23 @@ def reauthenticate_url(request, back: str) -> str:
     return f"{url}?{urlencode({'next': back})}"
 
 
-def recent_sign_in_required(view):
+def recent_sign_in_required(view=None, *, to_read: bool = True):
     """Send the user through re-authentication unless they signed in within the window.
+
+    With `to_read=False`, only changes (POST) need it; pages are shown as they are.
 
     A POST is stashed (without its CSRF token) and the user comes back to the same path with GET,
     where the view refills its form from `stashed_form_data`. For HTMX requests the redirect
     becomes HX-Redirect (config.middleware.HtmxRedirectMiddleware).
     """
 
+    if view is None:
+        return lambda view: recent_sign_in_required(view, to_read=to_read)
+
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if signed_in_recently(request):
+        reading = request.method in ("GET", "HEAD")
+        if signed_in_recently(request) or (reading and not to_read):
             return view(request, *args, **kwargs)
         if request.method == "POST":
             fields = {

@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from .models import Membership, Organization, Role
@@ -19,10 +19,13 @@ def organization_list_for_user(*, user) -> QuerySet[Organization]:
 
 
 def organization_list_administered(*, user) -> QuerySet[Organization]:
-    """Organizations where the user is an owner or admin, and so oversees agents and the log."""
-    return Organization.objects.filter(
-        memberships__user=user, memberships__role__in=OVERSEERS
-    ).order_by("name")
+    """Organizations where the user is an owner or admin, and so oversees agents and the log;
+    each carries `my_role`."""
+    return (
+        Organization.objects.filter(memberships__user=user, memberships__role__in=OVERSEERS)
+        .annotate(my_role=F("memberships__role"))
+        .order_by("name")
+    )
 
 
 def organization_list_requiring_two_factor(*, user) -> QuerySet[Organization]:

@@ -121,3 +121,14 @@ class TokenCreateForm(forms.Form):
                     datetime.combine(day + timedelta(days=1), time.min)
                 )
         return cleaned
+
+
+class PolicyForm(forms.Form):
+    require_two_factor = forms.BooleanField(
+        label="Require two-factor authentication for every member",
+        required=False,
+        help_text=(
+            "Members without an authenticator app or passkey are sent to set one up before they "
+            "reach tokens or agents, and their tokens here are refused until they do."
+        ),
+    )

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -316,3 +317,23 @@ def _token_mark_used(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=token.pk
     ).update(last_used_at=now, last_used_ip=ip, last_used_user_agent=user_agent[:255])
     token.last_used_at = now
+
+
+def policy_update(*, organization, by, require_two_factor: bool) -> bool:
+    """Change the organization's policy (owners only: the caller checks); audited. Returns
+    whether anything changed."""
+    if organization.require_two_factor == require_two_factor:
+        return False
+    if require_two_factor and not by.has_two_factors:
+        raise ValidationError(
+            {"require_two_factor": "Turn on two-factor authentication for your own account first."}
+        )
+    organization.require_two_factor = require_two_factor
+    organization.save(update_fields=["require_two_factor"])
+    audit_record(
+        event=Event.POLICY_CHANGED,
+        organization_id=organization.pk,
+        actor_id=by.pk,
+        detail={"require_two_factor": require_two_factor},
+    )
+    return True

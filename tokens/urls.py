@@ -9,4 +9,5 @@ urlpatterns = [
     path(
         "settings/developer/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token-revoke"
     ),
+    path("orgs/<slug:slug>/policy/", views.policy_view, name="org-policy"),
 ]

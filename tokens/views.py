@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,11 +22,12 @@ from accounts.decorators import recent_sign_in_required, stashed_form_data
 from audit.selectors import token_activity
 from config.http import client_ip
 from orgs.decorators import two_factors_where_required
+from orgs.selectors import member_list_without_two_factors, organization_get_for_owner
 
-from .forms import TokenCreateForm
+from .forms import PolicyForm, TokenCreateForm
 from .models import Token
 from .selectors import token_get_for_owner, token_list
-from .services import TokenValidationError, token_create, token_revoke
+from .services import TokenValidationError, policy_update, token_create, token_revoke
 
 
 @dataclass(frozen=True)
@@ -193,3 +195,34 @@ def token_revoke_view(request, pk: int, surface: Surface = PERSONAL):
 @require_GET
 def token_detail_view(request, pk: int, surface: Surface = PERSONAL):
     return detail(request, surface, pk)
+
+
+@login_required
+@two_factors_where_required
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required(to_read=False)
+def policy_view(request, slug: str):
+    """/orgs/<slug>/policy/: the organization's rules for its members' credentials (owners)."""
+    organization = organization_get_for_owner(user=request.user, slug=slug)
+    initial = {"require_two_factor": organization.require_two_factor}
+    form = PolicyForm(request.POST or stashed_form_data(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = policy_update(
+                organization=organization,
+                by=request.user,
+                require_two_factor=form.cleaned_data["require_two_factor"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if changed:
+                messages.success(request, f"Saved {organization.name}’s policy.")
+            return redirect("org-policy", slug=organization.slug)
+    context = {
+        "organization": organization,
+        "form": form,
+        "without_two_factors": member_list_without_two_factors(organization=organization),
+        "active_tab": f"policy-{organization.slug}",
+    }
+    return render(request, "tokens/policy.html", context)
