@@ -49,7 +49,10 @@ def seed(database_url: str, count: int) -> list[str]:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     sys.path.insert(0, str(ROOT))
     import django
+    from django.conf import settings
 
+    # The tokens' creation emails go nowhere; the load test is about requests.
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     django.setup()
     from allauth.account.models import EmailAddress
     from django.core.management import call_command

@@ -6,6 +6,7 @@ The defaults are safe for a local run: SQLite, console email, DEBUG on only when
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -202,7 +203,13 @@ if env("EMAIL_HOST"):
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    # On standard error, so that a command's output (token_create prints a secret) stays clean.
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.console.EmailBackend",
+            "OPTIONS": {"stream": sys.stderr},
+        }
+    }
 
 # Security headers. Scripts run only from our origin or with the per-request nonce.
 SECURE_CSP = {
