@@ -16,9 +16,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from audit.services import Event, audit_record
+from audit.services import audit_write
 from config.http import client_ip
-from tokens.responses import missing_token, service_unavailable
+from tokens.responses import missing_token, refusal, service_unavailable
 
 from .tools import TOOLS, call_tool
 
@@ -47,7 +47,7 @@ def _origin_allowed(request) -> bool:
     if origin is None:
         return True
     own = f"{request.scheme}://{request.get_host()}"
-    return origin == own or origin in settings.MCP_ALLOWED_ORIGINS
+    return origin == own or origin in settings.CORS_ALLOWED_ORIGINS
 
 
 def _initialize(request, params: dict) -> dict:
@@ -74,13 +74,13 @@ def _call(request, message_id, params: dict) -> JsonResponse:
         return _error(message_id, INVALID_PARAMS, "Tool arguments must be an object")
     result, status = call_tool(tool, request.token, arguments)
     if tool.writes:
-        audit_record(
-            event=Event.MCP_WRITE,
+        audit_write(
             token=request.token,
-            actor_id=request.token.owner_id,
+            via="mcp",
             action=f"tool {tool.name}",
             status=status,
             ip=client_ip(request.META),
+            request_id=getattr(request, "request_id", ""),
         )
     return _result(message_id, result)
 
@@ -88,19 +88,14 @@ def _call(request, message_id, params: dict) -> JsonResponse:
 @csrf_exempt
 def mcp_endpoint(request):
     if request.method != "POST":
-        response = JsonResponse(
-            {"error": "method_not_allowed", "error_description": "This endpoint takes POST."},
-            status=405,
-        )
+        # No SSE stream and no sessions: GET and DELETE are refused, as the transport allows.
+        response = _error(None, INVALID_REQUEST, "This endpoint takes POST.", status=405)
         response["Allow"] = "POST"
         return response
     if not _origin_allowed(request):
-        return JsonResponse(
-            {"error": "forbidden_origin", "error_description": "This Origin may not call /mcp."},
-            status=403,
-        )
+        return refusal("forbidden-origin", "This Origin may not call /mcp.", mcp=True)
     if request.token is None:
-        return missing_token()
+        return missing_token(mcp=True)
 
     try:
         body = request.body
@@ -152,14 +147,22 @@ def mcp_endpoint(request):
             return _call(request, message_id, params)
     except (OperationalError, InterfaceError):
         logger.warning("Database unreachable during MCP %s", method, exc_info=True)
-        return service_unavailable()
+        return service_unavailable(mcp=True)
     return _error(message_id, METHOD_NOT_FOUND, f"Method not found: {method}")
 
 
-def no_oauth_metadata(request, rest: str = ""):
-    """Tessera takes the bearer token it issued; it advertises no OAuth server, so MCP clients
-    use the Authorization header they were configured with."""
-    return JsonResponse(
-        {"error": "not_found", "error_description": "No OAuth metadata: use a Tessera token."},
+@csrf_exempt
+def no_oauth(request, rest: str = ""):
+    """Tessera takes the bearer token it issued and runs no OAuth server: discovery documents and
+    the endpoints clients probe after a 401 (/register, /authorize, /token) answer JSON 404, so
+    MCP clients fall back to the Authorization header they were configured with."""
+    response = JsonResponse(
+        {
+            "error": "not_found",
+            "error_description": "Tessera has no OAuth server: send a Tessera token as "
+            "Authorization: Bearer <token>.",
+        },
         status=404,
     )
+    response["Cache-Control"] = "no-store"
+    return response

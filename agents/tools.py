@@ -1,22 +1,26 @@
-"""The MCP tools: the same selectors, services and permission checks as the JSON API."""
+"""The MCP tools: the same permission checks, services and schemas as the JSON API, so a tool
+can do exactly what the same token could over REST and answers with the same JSON."""
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.http import Http404
+from django.core.exceptions import ObjectDoesNotExist
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from config.forms import MAX_ID
 from projects import services
-from projects.api import MAX_ID, TaskStatus, TaskText, TaskTitle
-from projects.selectors import project_get, project_list, task_get, task_list
-from tokens.permissions import PROJECTS_READ, TASKS_READ, TASKS_WRITE, InsufficientScope, require
+from projects.schemas import TaskStatus, TaskText, TaskTitle, project_data, task_data
+from tokens.permissions import (
+    TASKS_WRITE,
+    InsufficientScope,
+    project_for,
+    projects_for,
+    task_for,
+    tasks_for,
+)
 
 LIST_LIMIT = 200
-
-
-class ToolError(Exception):
-    """A tool ran and failed in a way the agent should see (`isError: true`)."""
 
 
 class Arguments(BaseModel):
@@ -40,7 +44,7 @@ class CreateTaskArguments(Arguments):
     project_id: int = Field(ge=1, le=MAX_ID, description="The project to add the task to")
     title: TaskTitle = Field(description="A short title")
     description: TaskText = ""
-    status: TaskStatus = "todo"
+    status: TaskStatus = TaskStatus.TODO
 
 
 class UpdateTaskArguments(Arguments):
@@ -50,50 +54,23 @@ class UpdateTaskArguments(Arguments):
     status: TaskStatus | None = None
 
 
-def _project_dict(project) -> dict:
-    return {"id": project.pk, "name": project.name, "description": project.description}
-
-
-def _task_dict(task) -> dict:
-    return {
-        "id": task.pk,
-        "project_id": task.project_id,
-        "title": task.title,
-        "description": task.description,
-        "status": task.status,
-        "updated_at": task.updated_at.isoformat(),
-    }
-
-
-def _reach(getter, what: str, pk: int, token):
-    try:
-        return getter(token=token, pk=pk)
-    except Http404 as exc:
-        raise ToolError(f"No {what} {pk} within this token's reach.") from exc
-
-
 def list_projects(token, args: NoArguments) -> dict:
-    require(token, PROJECTS_READ)
-    return {"projects": [_project_dict(p) for p in project_list(token=token)[:LIST_LIMIT]]}
+    return {"projects": [project_data(p) for p in projects_for(token)[:LIST_LIMIT]]}
 
 
 def list_tasks(token, args: ProjectArguments) -> dict:
-    require(token, TASKS_READ)
-    project = _reach(project_get, "project", args.project_id, token)
-    tasks = task_list(token=token, project=project)
+    tasks = tasks_for(token, project_pk=args.project_id)
     if args.status:
         tasks = tasks.filter(status=args.status)
-    return {"project_id": project.pk, "tasks": [_task_dict(t) for t in tasks[:LIST_LIMIT]]}
+    return {"project_id": args.project_id, "tasks": [task_data(t) for t in tasks[:LIST_LIMIT]]}
 
 
 def get_task(token, args: TaskArguments) -> dict:
-    require(token, TASKS_READ)
-    return _task_dict(_reach(task_get, "task", args.task_id, token))
+    return task_data(task_for(token, pk=args.task_id))
 
 
 def create_task(token, args: CreateTaskArguments) -> dict:
-    require(token, TASKS_WRITE)
-    project = _reach(project_get, "project", args.project_id, token)
+    project = project_for(token, pk=args.project_id, scope=TASKS_WRITE)
     task = services.task_create(
         project=project,
         title=args.title,
@@ -101,14 +78,13 @@ def create_task(token, args: CreateTaskArguments) -> dict:
         status=args.status,
         by=token.owner,
     )
-    return _task_dict(task)
+    return task_data(task)
 
 
 def update_task(token, args: UpdateTaskArguments) -> dict:
-    require(token, TASKS_WRITE)
-    task = _reach(task_get, "task", args.task_id, token)
+    task = task_for(token, pk=args.task_id, scope=TASKS_WRITE)
     changes = args.model_dump(exclude={"task_id"}, exclude_none=True)
-    return _task_dict(services.task_update(task=task, **changes))
+    return task_data(services.task_update(task=task, **changes))
 
 
 @dataclass(frozen=True)
@@ -166,8 +142,10 @@ def call_tool(tool: Tool, token, arguments: dict) -> tuple[dict, int]:
         data = tool.run(token, args)
     except InsufficientScope as exc:
         return _error(f"Refused: {exc.description} (missing scope: {exc.scope})"), 403
-    except ToolError as exc:
-        return _error(str(exc)), 404
+    except ObjectDoesNotExist as exc:
+        what = type(exc).__qualname__.split(".")[0].lower()
+        which = arguments.get(f"{what}_id", "")
+        return _error(f"No {what} {which} within this token's reach."), 404
     return {
         "content": [{"type": "text", "text": json.dumps(data, indent=2)}],
         "structuredContent": data,

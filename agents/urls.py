@@ -24,8 +24,6 @@ urlpatterns = [
     ),
     path("mcp", mcp.mcp_endpoint, name="mcp"),
     path("mcp/", mcp.mcp_endpoint),
-    re_path(
-        r"^\.well-known/(?:oauth-protected-resource|oauth-authorization-server|openid-configuration)(?P<rest>/.*)?$",
-        mcp.no_oauth_metadata,
-    ),
+    re_path(r"^\.well-known/(?P<rest>.*)$", mcp.no_oauth),
+    re_path(r"^(?:register|authorize|token)/?$", mcp.no_oauth),
 ]

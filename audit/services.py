@@ -53,6 +53,22 @@ def audit_record(
     )
 
 
+def audit_write(
+    *, token, via: str, action: str, status: int, ip: str | None, request_id: str = ""
+) -> AuditEvent:
+    """A write attempted with a token, allowed or refused: the one record REST and MCP share.
+    `via` is "api" (action: method and path) or "mcp" (action: the tool)."""
+    return audit_record(
+        event=Event.MCP_WRITE if via == "mcp" else Event.API_WRITE,
+        token=token,
+        actor_id=token.owner_id,
+        action=action,
+        status=status,
+        ip=ip,
+        detail={"request_id": request_id} if request_id else None,
+    )
+
+
 def audit_prune(*, now=None) -> int:
     """Delete events older than AUDIT_RETENTION_DAYS; returns how many went."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIT_RETENTION_DAYS)

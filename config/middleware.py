@@ -1,7 +1,44 @@
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 PRIVATE_PATHS = ("/settings/", "/orgs/", "/accounts/")
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+class RequestIdMiddleware:
+    """Every request gets an id: the caller's X-Request-Id when it is sane (1 to 64 letters,
+    digits, dots, dashes, underscores or colons), else a new one. It is answered in
+    X-Request-Id, written in log lines and kept on audit entries, so one failure can be traced
+    from a client's report to the server's log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        reset = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(reset)
+        response["X-Request-Id"] = request_id
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request's id on log records (`-` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
 
 
 class HtmxRedirectMiddleware:

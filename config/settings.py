@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "django_htmx",
+    "corsheaders",
     "ninja",
     "allauth",
     "allauth.account",
@@ -87,11 +89,15 @@ INSTALLED_APPS = [
     "projects",
     "tokens",
     "audit",
+    "api",
     "agents",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.RequestIdMiddleware",
+    # Before CommonMiddleware, so a CORS preflight is answered before anything else runs.
+    "corsheaders.middleware.CorsMiddleware",
     "config.middleware.HtmxRedirectMiddleware",
     "config.middleware.PrivatePagesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -101,6 +107,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After AuthenticationMiddleware, so that on API paths it replaces the session user.
     "tokens.middleware.BearerTokenMiddleware",
+    # After it: what the API promises once a token is known.
+    "api.middleware.RateLimitMiddleware",
+    "api.middleware.IdempotencyMiddleware",
+    "api.middleware.ApiConventionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -310,17 +320,59 @@ AUTH_FAILURE_LIMIT_PER_MINUTE = int(env("AUTH_FAILURE_LIMIT_PER_MINUTE", "60"))
 AGENT_DEFAULT_EXPIRY_DAYS = 90
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
 
-NINJA_PAGINATION_PER_PAGE = 50
-NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.middleware.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
 
 FORM_RENDERER = "config.forms.FormRenderer"
 
-# Browser origins, besides the site's own, allowed to call /mcp (MCP clients send none).
-MCP_ALLOWED_ORIGINS = env_list("MCP_ALLOWED_ORIGINS")
+# Browser origins, besides the site's own, allowed to call /api and /mcp (non-browser clients
+# send no Origin). One list for CORS and for the MCP Origin check; MCP_ALLOWED_ORIGINS is its
+# former name.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS") or env_list("MCP_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/(api/|mcp/?$)"
+CORS_ALLOW_CREDENTIALS = False  # tokens travel in Authorization, never in cookies
+CORS_ALLOW_HEADERS = (
+    *default_cors_headers,
+    "idempotency-key",
+    "if-none-match",
+    "mcp-protocol-version",
+    "mcp-session-id",
+    "x-request-id",
+)
+CORS_EXPOSE_HEADERS = [
+    "Location",
+    "Link",
+    "ETag",
+    "Retry-After",
+    "WWW-Authenticate",
+    "X-Request-Id",
+    "X-Accepted-Scopes",
+    "RateLimit",
+    "RateLimit-Policy",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Idempotent-Replayed",
+    "Tessera-Token-Expires",
+]
+CORS_PREFLIGHT_MAX_AGE = 600
+
+# The JSON API: requests per minute per token (0 turns the limit off), and how long a POST's
+# Idempotency-Key is remembered.
+API_RATE_LIMIT_PER_MINUTE = int(env("API_RATE_LIMIT_PER_MINUTE", "1000"))
+IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600

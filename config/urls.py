@@ -2,7 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from .api import api
+from api.api import api
+
 from .views import api_not_found, healthz, home
 
 # The admin signs in through allauth too: same throttles, same two factors.

@@ -20,7 +20,9 @@ def healthz(request):
 
 
 def api_not_found(request, rest=""):
-    return JsonResponse({"detail": "Not Found"}, status=404)
+    from tokens.responses import problem
+
+    return problem("not-found", f"There is no /api/{rest}.")
 
 
 def csrf_failure(request, reason=""):
@@ -33,11 +35,11 @@ def server_error(request):
     (no request context, so no session or user is loaded), and JSON on the token paths."""
     unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
     if request.path_info.startswith(TOKEN_PATHS):
-        from tokens.responses import service_unavailable
+        from tokens.responses import problem, service_unavailable
 
         if unavailable:
-            return service_unavailable()
-        return JsonResponse({"detail": "Internal server error"}, status=500)
+            return service_unavailable(mcp=request.path_info.startswith("/mcp"))
+        return problem("server-error", "Something went wrong on our side; it has been logged.")
     if unavailable:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
         response["Retry-After"] = "30"

@@ -1,17 +1,15 @@
 import logging
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject
 
-from audit.services import Event, audit_record
 from config.http import client_ip
 
-from .responses import invalid_token, service_unavailable, too_many_failures
+from .responses import refusal, service_unavailable
 from .services import AuthenticationFailed, TooManyFailures, token_authenticate
 
 TOKEN_PATHS = ("/api/", "/mcp")
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 logger = logging.getLogger(__name__)
 
 
@@ -20,15 +18,17 @@ class BearerTokenMiddleware:
 
     On those paths the session user is dropped, so a browser's cookie never reaches the API;
     everywhere else the Authorization header is ignored, so a token never reaches the web UI.
-    A present but unusable token is refused here with 401; a missing one is left to the
-    endpoint, because the API's docs and schema are public.
+    A present but unusable token is refused here (401, or 429 past the failed-attempt limit); a
+    missing one is left to the endpoint, because the API's docs and schema are public. This class
+    only authenticates: limits, auditing and response headers are other middleware's business.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path_info.startswith(TOKEN_PATHS):
+        path = request.path_info
+        if not path.startswith(TOKEN_PATHS):
             return self.get_response(request)
         request.user = AnonymousUser()
         request.token = None
@@ -38,6 +38,7 @@ class BearerTokenMiddleware:
         meta = request.META
         authorization = meta.get("HTTP_AUTHORIZATION")
         if authorization is not None:
+            mcp = path.startswith("/mcp")
             try:
                 token = token_authenticate(
                     authorization=authorization,
@@ -45,36 +46,16 @@ class BearerTokenMiddleware:
                     user_agent=meta.get("HTTP_USER_AGENT", ""),
                 )
             except AuthenticationFailed as exc:
-                return invalid_token(exc.description)
+                return refusal(exc.reason, exc.description, mcp=mcp)
             except TooManyFailures as exc:
-                return too_many_failures(exc.retry_after)
+                detail = (
+                    "Too many unusable tokens from this address. "
+                    f"Try again in {exc.retry_after} seconds."
+                )
+                return refusal("rate-limited", detail, mcp=mcp, retry_after=exc.retry_after)
             except (OperationalError, InterfaceError):
                 logger.warning("Database unreachable while authenticating a token", exc_info=True)
-                return service_unavailable()
+                return service_unavailable(mcp=mcp)
             request.token = token
             request.user = SimpleLazyObject(lambda: token.owner)
-        response = self.get_response(request)
-        if (
-            request.token is not None
-            and request.method not in SAFE_METHODS
-            and request.path_info.startswith("/api/")
-            and response.status_code != 503
-        ):
-            self._record_write(request, response)
-        return response
-
-    @staticmethod
-    def _record_write(request, response) -> None:
-        """Every API write attempt, allowed or refused, goes to the audit log (MCP tools record
-        their own, by tool name). A failure to record never turns the answer into an error."""
-        try:
-            audit_record(
-                event=Event.API_WRITE,
-                token=request.token,
-                actor_id=request.token.owner_id,
-                action=f"{request.method} {request.path_info}",
-                status=response.status_code,
-                ip=client_ip(request.META),
-            )
-        except DatabaseError:
-            logger.exception("Could not record an API write in the audit log")
+        return self.get_response(request)

@@ -13,6 +13,7 @@ class Token(models.Model):
     class Client(models.TextChoices):
         CLAUDE_CODE = "claude-code", "Claude Code"
         CURSOR = "cursor", "Cursor"
+        VSCODE = "vscode", "VS Code"
         OTHER = "other", "Other MCP client"
 
     kind = models.CharField(max_length=3, choices=Kind.choices, default=Kind.PERSONAL)

@@ -47,7 +47,12 @@ def effective_scopes(token) -> frozenset[str]:
 
 
 def require(token, scope: str) -> None:
-    """Raise InsufficientScope, saying why, unless the token may use `scope` right now."""
+    """Raise InsufficientScope, saying why, unless the token may use `scope` right now.
+
+    The scope is noted on the token for the X-Accepted-Scopes response header."""
+    accepted = getattr(token, "accepted_scopes", None)
+    if accepted is not None and scope not in accepted:
+        accepted.append(scope)
     if scope not in token.scopes:
         raise InsufficientScope(scope, f"This token does not have the {scope} scope.")
     if scope not in ROLE_SCOPES.get(token.role, frozenset()):
@@ -76,6 +81,32 @@ def visible_projects(token) -> QuerySet[Project]:
 
 def visible_tasks(token) -> QuerySet[Task]:
     return Task.objects.filter(project__in=visible_projects(token))
+
+
+# Check, then fetch: the one way every endpoint and tool reaches an object. Each raises
+# InsufficientScope (403) before looking, then the model's DoesNotExist (404) for anything
+# outside the token's organization or project restriction, so existence is never revealed.
+
+
+def projects_for(token, *, scope: str = PROJECTS_READ) -> QuerySet[Project]:
+    require(token, scope)
+    return visible_projects(token).order_by("name", "id")
+
+
+def project_for(token, *, pk: int, scope: str = PROJECTS_READ) -> Project:
+    require(token, scope)
+    return visible_projects(token).get(pk=pk)
+
+
+def tasks_for(token, *, project_pk: int, scope: str = TASKS_READ) -> QuerySet[Task]:
+    """The tasks of one project within reach; Project.DoesNotExist if the project is not."""
+    project = project_for(token, pk=project_pk, scope=scope)
+    return Task.objects.filter(project=project).order_by("id")
+
+
+def task_for(token, *, pk: int, scope: str = TASKS_READ) -> Task:
+    require(token, scope)
+    return visible_tasks(token).get(pk=pk)
 
 
 def describe_access(scopes) -> str:

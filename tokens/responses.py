@@ -1,77 +1,122 @@
-"""RFC 6750 error responses: a `WWW-Authenticate: Bearer` challenge with a JSON body that agrees."""
+"""Every error a token path answers, built in one place.
+
+The JSON API answers RFC 9457 problem details (`application/problem+json`: type, title, status,
+detail, and `errors` or `scope` where they apply). Authentication failures also carry the RFC 6750
+`WWW-Authenticate: Bearer` challenge. `/mcp` answers the same refusal as a JSON-RPC error whose
+`message` says why and whose `data` holds the RFC 6750 fields, at the same HTTP status, so MCP
+SDKs show the reason instead of a generic failure.
+"""
 
 from django.http import JsonResponse
 
 REALM = "tessera"
+PROBLEM_TYPES = "/api/v1/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+# slug: (status, title). The documentation of each is at PROBLEM_TYPES + slug.
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "bad-request": (400, "Bad request"),
+    "missing-token": (401, "Authentication required"),
+    "malformed-token": (401, "Malformed token"),
+    "unknown-token": (401, "Unknown token"),
+    "token-revoked": (401, "Token revoked"),
+    "token-expired": (401, "Token expired"),
+    "owner-inactive": (401, "The token's owner has no access"),
+    "two-factor-required": (401, "Two-factor authentication required"),
+    "insufficient-scope": (403, "Insufficient scope"),
+    "forbidden-origin": (403, "Origin not allowed"),
+    "not-found": (404, "Not found"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "conflict": (409, "Request in progress"),
+    "payload-too-large": (413, "Payload too large"),
+    "validation-error": (422, "Invalid request"),
+    "idempotency-key-reused": (422, "Idempotency key reused"),
+    "rate-limited": (429, "Too many requests"),
+    "server-error": (500, "Internal server error"),
+    "service-unavailable": (503, "Service unavailable"),
+}
+# What each authentication failure is, as RFC 6750 and the problem type name it.
+BEARER_ERRORS = {
+    "missing-token": None,
+    "malformed-token": "invalid_token",
+    "unknown-token": "invalid_token",
+    "token-revoked": "invalid_token",
+    "token-expired": "invalid_token",
+    "owner-inactive": "invalid_token",
+    "two-factor-required": "invalid_token",
+    "insufficient-scope": "insufficient_scope",
+}
+# JSON-RPC error codes for refusals at the HTTP layer of /mcp (implementation-defined range).
+MCP_CODES = {401: -32001, 403: -32003, 413: -32600, 429: -32029, 503: -32050}
 
 
 def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def bearer_error(
-    *, status: int, error: str | None, description: str, scope: str | None = None
-) -> JsonResponse:
-    """401 or 403 with a challenge. Per RFC 6750 §3.1 a request with no token gets no error code."""
+def problem(slug: str, detail: str, *, status: int | None = None, **extra) -> JsonResponse:
+    """An RFC 9457 problem response; `extra` adds members such as `errors` or `scope`."""
+    default_status, title = PROBLEMS[slug]
+    status = status or default_status
+    body = {"type": PROBLEM_TYPES + slug, "title": title, "status": status, "detail": detail}
+    body.update({key: value for key, value in extra.items() if value is not None})
+    response = JsonResponse(body, status=status, content_type=PROBLEM_JSON)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _challenge(slug: str, detail: str, scope: str | None) -> str:
+    """The WWW-Authenticate value; per RFC 6750 §3.1 a missing token gets no error code."""
     params = [f'realm="{REALM}"']
-    body: dict[str, str] = {}
+    error = BEARER_ERRORS.get(slug)
     if error:
         params.append(f'error="{error}"')
-        params.append(f'error_description="{_quoted(description)}"')
-        body["error"] = error
-    else:
-        body["error"] = "missing_token"
-    body["error_description"] = description
+        params.append(f'error_description="{_quoted(detail)}"')
     if scope:
         params.append(f'scope="{scope}"')
-        body["scope"] = scope
-    response = JsonResponse(body, status=status)
-    response["WWW-Authenticate"] = "Bearer " + ", ".join(params)
-    response["Cache-Control"] = "no-store"
+    return "Bearer " + ", ".join(params)
+
+
+def refusal(
+    slug: str, detail: str, *, mcp: bool = False, scope: str | None = None,
+    retry_after: int | None = None,
+) -> JsonResponse:  # fmt: skip
+    """An authentication, authorization, throttling or availability refusal, for the API or for
+    /mcp, with the headers a client needs to act on it."""
+    status = PROBLEMS[slug][0]
+    if mcp:
+        data = {"status": status, "type": PROBLEM_TYPES + slug}
+        error = BEARER_ERRORS.get(slug)
+        if slug in BEARER_ERRORS:
+            data["error"] = error or "missing_token"
+            data["error_description"] = detail
+        if scope:
+            data["scope"] = scope
+        body = {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {"code": MCP_CODES.get(status, -32000), "message": detail, "data": data},
+        }
+        response = JsonResponse(body, status=status)
+        response["Cache-Control"] = "no-store"
+    else:
+        response = problem(slug, detail, scope=scope)
+    if slug in BEARER_ERRORS:
+        response["WWW-Authenticate"] = _challenge(slug, detail, scope)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
-def service_unavailable() -> JsonResponse:
+def missing_token(*, mcp: bool = False) -> JsonResponse:
+    return refusal("missing-token", "Send a token: Authorization: Bearer <token>.", mcp=mcp)
+
+
+def insufficient_scope(scope: str, detail: str, *, mcp: bool = False) -> JsonResponse:
+    return refusal("insufficient-scope", detail, scope=scope, mcp=mcp)
+
+
+def service_unavailable(*, mcp: bool = False) -> JsonResponse:
     """The database cannot be reached: a retryable 503, never a 500 page or a traceback."""
-    response = JsonResponse(
-        {
-            "error": "service_unavailable",
-            "error_description": "The service cannot reach its database. Try again shortly.",
-        },
-        status=503,
-    )
-    response["Retry-After"] = "5"
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def too_many_failures(retry_after: int) -> JsonResponse:
-    """429 (RFC 6585) for a client that keeps sending tokens that cannot be used."""
-    response = JsonResponse(
-        {
-            "error": "too_many_requests",
-            "error_description": (
-                f"Too many unusable tokens from this address. Try again in {retry_after} seconds."
-            ),
-        },
-        status=429,
-    )
-    response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def missing_token() -> JsonResponse:
-    return bearer_error(
-        status=401, error=None, description="Send a token: Authorization: Bearer <token>."
-    )
-
-
-def invalid_token(description: str) -> JsonResponse:
-    return bearer_error(status=401, error="invalid_token", description=description)
-
-
-def insufficient_scope(scope: str, description: str) -> JsonResponse:
-    return bearer_error(
-        status=403, error="insufficient_scope", description=description, scope=scope
-    )
+    detail = "The service cannot reach its database. Try again shortly."
+    return refusal("service-unavailable", detail, mcp=mcp, retry_after=5)

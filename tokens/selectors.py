@@ -70,6 +70,8 @@ class TokenPrincipal:
     role: str | None
     # False when the organization requires two factors and the owner has none.
     two_factor_ok: bool
+    # The scopes this request's operation needed (tokens.permissions.require notes them).
+    accepted_scopes: list[str] = field(default_factory=list)
     _owner: User | None = field(default=None, repr=False)
     _organization: Organization | None = field(default=None, repr=False)
 

@@ -31,11 +31,13 @@ class TokenValidationError(Exception):
 
 
 class AuthenticationFailed(Exception):
-    """The bearer token cannot be used; `description` is safe to show the caller."""
+    """The bearer token cannot be used; `description` is safe to show the caller, and `reason`
+    names the problem type (tokens.responses.PROBLEMS)."""
 
-    def __init__(self, description: str):
+    def __init__(self, description: str, reason: str = "malformed-token"):
         super().__init__(description)
         self.description = description
+        self.reason = reason
 
 
 class TooManyFailures(Exception):
@@ -263,31 +265,32 @@ def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -
     token = token_get_for_auth(digest=parsed.digest)
     now = timezone.now()
     if token is None:
-        _refuse("The access token is not recognised.", ip=ip)
+        _refuse("The access token is not recognised.", "unknown-token", ip=ip)
     if token.revoked_at is not None:
         _token_record_rejection(token=token, reason="revoked", now=now, ip=ip)
-        _refuse("The access token was revoked.", ip=ip)
+        _refuse("The access token was revoked.", "token-revoked", ip=ip)
     if token.is_expired(now):
         _token_record_rejection(token=token, reason="expired", now=now, ip=ip)
-        _refuse("The access token expired.", ip=ip)
+        _refuse("The access token expired.", "token-expired", ip=ip)
     if not token.owner_active or token.role is None:
-        _refuse("The access token's owner no longer has access.", ip=ip)
+        _refuse("The access token's owner no longer has access.", "owner-inactive", ip=ip)
     if not token.two_factor_ok:
         raise AuthenticationFailed(
             f"{token.organization_name} requires two-factor authentication: the token's owner "
-            "must turn it on under Settings → Security."
+            "must turn it on under Settings → Security.",
+            "two-factor-required",
         )
     _token_mark_used(token=token, now=now, ip=ip, user_agent=user_agent)
     return token
 
 
-def _refuse(description: str, *, ip: str | None) -> NoReturn:
+def _refuse(description: str, reason: str, *, ip: str | None) -> NoReturn:
     window = ratelimits.hit(
         f"auth-failures:{ip}", limit=settings.AUTH_FAILURE_LIMIT_PER_MINUTE, period=60
     )
     if window.exceeded:
         raise TooManyFailures(window.retry_after())
-    raise AuthenticationFailed(description)
+    raise AuthenticationFailed(description, reason)
 
 
 def _token_record_rejection(

@@ -139,6 +139,33 @@ def test_no_token_is_401_with_a_bearer_challenge(client, db):
     assert bad.status_code == 401 and 'error="invalid_token"' in bad["WWW-Authenticate"]
 
 
+def test_a_refusal_is_a_json_rpc_error_that_says_why(client, user, org):
+    from tokens.models import Token
+    from tokens.services import token_revoke
+
+    token, secret = make_token(owner=user, organization=org, kind="agt")
+    token_revoke(token=Token.objects.get(pk=token.pk), by=user)
+    response = rpc(client, secret, "tools/list")
+    assert response.status_code == 401 and response["Content-Type"] == "application/json"
+    assert 'error_description="The access token was revoked."' in response["WWW-Authenticate"]
+    error = response.json()["error"]
+    assert error["message"] == "The access token was revoked."
+    assert error["data"] == {
+        "status": 401,
+        "type": "/api/v1/problems/token-revoked",
+        "error": "invalid_token",
+        "error_description": "The access token was revoked.",
+    }
+    assert response.json()["jsonrpc"] == "2.0" and error["code"] == -32001
+
+
+def test_an_origin_in_cors_allowed_origins_may_call(client, agent, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    allowed = rpc(client, agent, "ping", headers={"HTTP_ORIGIN": "https://app.example.com"})
+    assert allowed.status_code == 200
+    assert allowed["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -146,11 +173,17 @@ def test_no_token_is_401_with_a_bearer_challenge(client, db):
         "/.well-known/oauth-protected-resource/mcp",
         "/.well-known/oauth-authorization-server",
         "/.well-known/openid-configuration",
+        "/.well-known/anything-else",
+        "/register",
+        "/authorize?response_type=code",
+        "/token",
     ],
 )
-def test_no_oauth_metadata_is_advertised(client, db, path):
+def test_no_oauth_server_is_advertised_and_its_endpoints_are_json_404s(client, db, path):
     response = client.get(path)
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert "Authorization: Bearer" in response.json()["error_description"]
+    assert client.post(path.split("?")[0]).status_code == 404
 
 
 def call(client, secret, name, arguments=None):

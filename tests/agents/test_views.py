@@ -1,3 +1,5 @@
+import html as html_lib
+import json
 import re
 from datetime import timedelta
 
@@ -28,6 +30,13 @@ def connect_data(org, **overrides):
     }
 
 
+def json_or_text(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def secret_from(html: str) -> str:
     return re.search(r"Bearer (tsr_agt_[0-9A-Za-z]{36})", html).group(1)
 
@@ -47,12 +56,22 @@ def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signe
     assert token.kind == "agt" and token.client == "claude-code"
     assert token.scopes == ["projects:read", "tasks:read"]
     assert 89 <= (token.expires_at - timezone.now()).days <= 90
-    assert '"url": "http://testserver/mcp"' in html
-    assert f'"Authorization": "Bearer {secret}"' in html
-    assert (
+    blocks = {
+        found.group(1): json_or_text(html_lib.unescape(found.group(2)))
+        for found in re.finditer(
+            r'<pre class="code" id="([\w-]+)"[^>]*><code>(.*?)</code>', html, re.S
+        )
+    }
+    entry = {"url": "http://testserver/mcp", "headers": {"Authorization": f"Bearer {secret}"}}
+    # Claude Code (the client chosen) first, as the command and as .mcp.json with "type".
+    assert list(blocks)[:2] == ["agent-config-claude", "agent-config-json"]
+    assert blocks["agent-config-claude"] == (
         f"claude mcp add --transport http tessera http://testserver/mcp "
         f'--header "Authorization: Bearer {secret}"'
-    ) in html
+    )
+    assert blocks["agent-config-json"] == {"mcpServers": {"tessera": {"type": "http", **entry}}}
+    assert blocks["agent-config-cursor"] == {"mcpServers": {"tessera": entry}}
+    assert blocks["agent-config-vscode"] == {"servers": {"tessera": {"type": "http", **entry}}}
     again = signed_in.get(AGENTS).content.decode()
     assert secret not in again and token.prefix in again
     assert AuditEvent.objects.filter(event="agent.connected", token=token, actor=user).exists()

@@ -27,4 +27,4 @@ def test_a_token_expiring_at_t_is_accepted_before_t_and_refused_from_t(
     response = client.get("/api/v1/me", **bearer(secret))
     assert response.status_code == status
     if status == 401:
-        assert response.json()["error_description"] == "The access token expired."
+        assert response.json()["detail"] == "The access token expired."

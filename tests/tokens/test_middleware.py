@@ -22,11 +22,28 @@ def challenge(response) -> str:
     return response["WWW-Authenticate"]
 
 
+REASONS = {
+    "The access token is malformed.": "malformed-token",
+    "Send the token as: Authorization: Bearer <token>.": "malformed-token",
+    "The access token is not recognised.": "unknown-token",
+    "The access token was revoked.": "token-revoked",
+    "The access token expired.": "token-expired",
+    "The access token's owner no longer has access.": "owner-inactive",
+}
+
+
 def assert_invalid(response, description: str):
+    """401 with an RFC 6750 challenge and an RFC 9457 problem that agree."""
     assert response.status_code == 401
     assert challenge(response).startswith('Bearer realm="tessera", error="invalid_token"')
     assert f'error_description="{description}"' in challenge(response)
-    assert response.json() == {"error": "invalid_token", "error_description": description}
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": f"/api/v1/problems/{REASONS[description]}",
+        "title": response.json()["title"],
+        "status": 401,
+        "detail": description,
+    }
     assert response["Cache-Control"] == "no-store"
 
 
@@ -34,7 +51,7 @@ def test_missing_token_gets_a_bare_bearer_challenge(client, db):
     response = client.get(ME)
     assert response.status_code == 401
     assert challenge(response) == 'Bearer realm="tessera"'
-    assert response.json()["error"] == "missing_token"
+    assert response.json()["type"] == "/api/v1/problems/missing-token"
 
 
 @pytest.mark.parametrize(
@@ -162,7 +179,7 @@ def test_deleting_an_organization_or_a_user_takes_their_tokens_without_an_error(
 def test_the_api_never_accepts_the_session_cookie(signed_in):
     response = signed_in.get(ME)
     assert response.status_code == 401
-    assert response.json()["error"] == "missing_token"
+    assert response.json()["type"] == "/api/v1/problems/missing-token"
 
 
 def test_the_web_ui_never_accepts_a_token(client, user, org):

@@ -1,4 +1,5 @@
-"""The permission matrix, driven through the real API so the middleware and endpoints are in it.
+"""The permission matrix, driven through the real API and the real MCP endpoint, so the
+middleware, the endpoints and the tools are all in it.
 
 The expected answers come from the tables in PRODUCT.md, written out again here on purpose:
 a test that imported ROLE_SCOPES would agree with any mistake made in it.
@@ -43,6 +44,19 @@ OPERATIONS = [
     ("patch", "/api/v1/tasks/{t_in}", {"status": "done"}, "tasks:write", "in", 200),
     ("get", "/api/v1/tasks/{t_out}", None, "tasks:read", "out", 200),
     ("delete", "/api/v1/tasks/{t_in}", None, "tasks:write", "in", 204),
+]
+
+
+# (tool, arguments with ids to fill in, needed scope, target, success status)
+MCP_OPERATIONS = [
+    ("list_projects", {}, "projects:read", None, 200),
+    ("list_tasks", {"project_id": "p_in"}, "tasks:read", "in", 200),
+    ("list_tasks", {"project_id": "p_out"}, "tasks:read", "out", 200),
+    ("get_task", {"task_id": "t_in"}, "tasks:read", "in", 200),
+    ("get_task", {"task_id": "t_out"}, "tasks:read", "out", 200),
+    ("create_task", {"project_id": "p_in", "title": "T"}, "tasks:write", "in", 200),
+    ("create_task", {"project_id": "p_out", "title": "T"}, "tasks:write", "out", 200),
+    ("update_task", {"task_id": "t_in", "status": "done"}, "tasks:write", "in", 200),
 ]
 
 
@@ -100,6 +114,49 @@ def test_access_is_scopes_within_role_within_projects(client, world, scope_set, 
         if want == 403:
             assert f'scope="{needed}"' in response["WWW-Authenticate"]
             assert response.json()["scope"] == needed
+
+
+def call_tool(client, secret, tool, arguments) -> int:
+    """A tool call over /mcp, reduced to the status the same refusal has over REST."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": tool, "arguments": arguments}}  # fmt: skip
+    response = client.post("/mcp", body, content_type="application/json", **bearer(secret))
+    assert response.status_code == 200, response.content
+    result = response.json()["result"]
+    if not result["isError"]:
+        return 200
+    text = result["content"][0]["text"]
+    if "missing scope:" in text:
+        return 403
+    assert "within this token's reach" in text, text
+    return 404
+
+
+@pytest.mark.parametrize(
+    ("scope_set", "role", "restricted"),
+    list(itertools.product(SCOPE_SETS, ROLE_ALLOWS, [False, True])),
+)
+def test_mcp_tools_follow_the_same_matrix(client, world, scope_set, role, restricted):
+    scopes = SCOPE_SETS[scope_set]
+    _, secret = make_token(
+        owner=world["owner"],
+        organization=world["org"],
+        scopes=scopes,
+        projects=[world["p_in"]] if restricted else None,
+        kind="agt",
+    )
+    membership_set(user=world["owner"], organization=world["org"], role=role)
+    for tool, template, needed, target, success in MCP_OPERATIONS:
+        arguments = {k: world["ids"].get(v, v) for k, v in template.items()}
+        want = expected_status(
+            scopes=scopes,
+            role=role,
+            restricted=restricted,
+            needed=needed,
+            target=target,
+            success=success,
+        )
+        assert call_tool(client, secret, tool, arguments) == want, (tool, arguments)
 
 
 def test_restricted_list_shows_only_the_chosen_projects(client, world):

@@ -77,21 +77,30 @@ def test_lists_are_paginated(api, org):
 def test_invalid_bodies_get_422_with_field_messages(api, project, method, path, body, field):
     response = api.send(method, path.format(p=project.pk), body)
     assert response.status_code == 422
-    detail = response.json()["detail"]
-    assert any(error["loc"][-1] == field and error["msg"] for error in detail)
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "/api/v1/problems/validation-error" and field in problem["detail"]
+    assert any(error["loc"][-1] == field and error["msg"] for error in problem["errors"])
 
 
 def test_unparseable_json_is_a_400(api, project):
     response = api.send("post", f"/projects/{project.pk}/tasks", raw="{not json")
     assert response.status_code == 400
-    assert response.json() == {"detail": "Cannot parse request body"}
+    assert response.json() == {
+        "type": "/api/v1/problems/bad-request",
+        "title": "Bad request",
+        "status": 400,
+        "detail": "Cannot parse request body",
+    }
 
 
-def test_unknown_ids_and_paths_are_json_404s(api):
+def test_unknown_ids_and_paths_are_problem_404s(api):
     assert api.get("/projects/999999").status_code == 404
-    assert api.get("/tasks/999999").json() == {"detail": "Not Found"}
-    response = api.get("/nothing-here")
-    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert api.get("/tasks/999999").json()["type"] == "/api/v1/problems/not-found"
+    for path in ["/nothing-here", "/../v2/projects"]:
+        response = api.get(path)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
 
 
 def test_a_member_cannot_write_projects_even_with_the_scope(client, user, org):
@@ -101,9 +110,10 @@ def test_a_member_cannot_write_projects_even_with_the_scope(client, user, org):
         "/api/v1/projects", {"name": "X"}, content_type="application/json", **bearer(secret)
     )
     assert response.status_code == 403
-    assert response.json()["error_description"] == (
+    assert response.json()["detail"] == (
         "Your role in this organization (member) does not allow projects:write."
     )
+    assert response.json()["scope"] == "projects:write"
 
 
 def test_openapi_schema_and_docs_are_public(client, db):
@@ -122,10 +132,10 @@ def test_an_unexpected_failure_is_a_json_500_without_a_traceback(api, monkeypatc
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("projects.api.project_list", broken)
+    monkeypatch.setattr("api.projects.projects_for", broken)
     response = api.get("/projects")
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json()["type"] == "/api/v1/problems/server-error"
     assert b"boom" not in response.content
 
 

@@ -1,32 +1,19 @@
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from ninja import Router, Schema
 
-from .permissions import effective_scopes, visible_projects
+from orgs.models import Role
+from tokens.models import Token
+from tokens.permissions import SCOPES, effective_scopes, visible_projects
+
+from .errors import AUTH_ERRORS
 
 router = Router(tags=["Tokens"])
 
-
-class ErrorOut(Schema):
-    """RFC 6750 errors (401, 403) and 503: what went wrong, and for 403 the scope needed."""
-
-    error: str
-    error_description: str
-    scope: str | None = None
-
-
-class DetailOut(Schema):
-    detail: str
-
-
-class ValidationErrorOut(Schema):
-    detail: list[dict[str, Any]]
-
-
-AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut, 503: ErrorOut}
-READ_ERRORS = {**AUTH_ERRORS, 404: DetailOut, 422: ValidationErrorOut}
-WRITE_ERRORS = {**READ_ERRORS, 400: DetailOut}
+Scope = Literal[tuple(SCOPES)]  # type: ignore[valid-type]
+Kind = Literal[tuple(Token.Kind.values)]  # type: ignore[valid-type]
+RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
 
 
 class UserOut(Schema):
@@ -37,7 +24,7 @@ class UserOut(Schema):
 class OrganizationOut(Schema):
     slug: str
     name: str
-    role: str
+    role: RoleName
 
 
 class ProjectRef(Schema):
@@ -47,10 +34,10 @@ class ProjectRef(Schema):
 
 class TokenOut(Schema):
     name: str
-    kind: str
+    kind: Kind
     prefix: str
-    scopes: list[str]
-    effective_scopes: list[str]
+    scopes: list[Scope]
+    effective_scopes: list[Scope]
     all_projects: bool
     projects: list[ProjectRef] | None
     created_at: datetime

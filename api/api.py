@@ -1,0 +1,141 @@
+"""The JSON API at /api/v1/: token-authenticated, with its OpenAPI schema and docs.
+
+Every 4xx and 5xx is an RFC 9457 problem (tokens/responses.py), whichever layer refused the
+request: the middleware, a permission check, validation, or an unexpected failure.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from tokens.permissions import InsufficientScope
+from tokens.responses import (
+    PROBLEM_JSON,
+    PROBLEMS,
+    insufficient_scope,
+    missing_token,
+    problem,
+    service_unavailable,
+)
+
+from .me import router as me_router
+from .projects import router as projects_router
+
+logger = logging.getLogger(__name__)
+
+
+class BearerToken:
+    """The middleware has already authenticated the request; this only reads its result.
+
+    The OpenAPI schema gets its bearer security scheme from `openapi_security_schema`.
+    """
+
+    openapi_type = "http"
+    openapi_security_schema = {"type": "http", "scheme": "bearer"}
+
+    def __call__(self, request: HttpRequest):
+        return getattr(request, "token", None)
+
+
+class TesseraAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        # `list_projects`, not `api_projects_list_projects`: what generated clients call.
+        return operation.view_func.__name__
+
+    def get_openapi_schema(self, *args, **kwargs):
+        """Error responses are documented as what they are: application/problem+json."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for status, answer in operation.get("responses", {}).items():
+                    content = answer.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[PROBLEM_JSON] = content.pop("application/json")
+        return schema
+
+
+api = TesseraAPI(
+    title="Tessera API",
+    version="1",
+    description=(
+        "Send a personal access token as `Authorization: Bearer <token>`. "
+        "Create tokens under Settings → Developer. Errors are RFC 9457 problem details; "
+        "lists are paged with `page` and `page_size` and link their pages in `Link`."
+    ),
+    servers=[{"url": settings.SITE_URL, "description": "This Tessera"}],
+    openapi_extra={"info": {"license": {"name": "Proprietary"}}},
+    auth=BearerToken(),
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def _missing_token(request, exc):
+    return missing_token()
+
+
+@api.exception_handler(InsufficientScope)
+def _insufficient_scope(request, exc: InsufficientScope):
+    return insufficient_scope(exc.scope, exc.description)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    # Outside the token's reach looks exactly like never existing.
+    return problem("not-found", "Nothing here, or nothing this token may see.")
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError):
+    errors = [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
+        for error in exc.errors
+    ]
+    fields = ", ".join(str(e["loc"][-1]) for e in errors if e["loc"]) or "the request"
+    return problem("validation-error", f"Check {fields}.", errors=errors)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    # ninja raises these for a body that is not JSON (400) and the like.
+    slug = next((s for s, (code, _) in PROBLEMS.items() if code == exc.status_code), None)
+    return problem(slug or "bad-request", str(exc), status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1000
+    return problem("payload-too-large", f"The request body is larger than {limit:,} kB.")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    logger.warning("Database unreachable in %s %s", request.method, request.path, exc_info=True)
+    return service_unavailable()
+
+
+@api.exception_handler(Exception)
+def _server_error(request, exc):
+    """An unexpected failure: logged with its traceback, answered without one."""
+    logger.exception("Unhandled error in %s %s", request.method, request.path)
+    return problem("server-error", "Something went wrong on our side; it has been logged.")
+
+
+@api.get("/problems/{slug}", auth=None, include_in_schema=False, url_name="problem-type")
+def problem_type(request, slug: str):
+    """What each problem `type` means: the URI the error bodies point to (RFC 9457 §3.1.1)."""
+    if slug not in PROBLEMS:
+        return problem("not-found", f"No problem type {slug!r}.")
+    status, title = PROBLEMS[slug]
+    return {"type": f"/api/v1/problems/{slug}", "title": title, "status": status}
+
+
+api.add_router("/", me_router)
+api.add_router("/", projects_router)

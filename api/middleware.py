@@ -1,0 +1,188 @@
+"""What the API promises once a request's token is known: a per-token rate limit, replayable
+POSTs, and the HTTP conventions clients rely on. Each class is one concern; none authenticates
+(tokens.middleware does, before them)."""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
+
+from audit.services import audit_write
+from config.http import client_ip
+from tokens import ratelimits
+from tokens.responses import problem, refusal
+
+API = "/api/"
+TOKEN_PATHS = ("/api/", "/mcp")
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+logger = logging.getLogger(__name__)
+
+
+class RateLimitMiddleware:
+    """API_RATE_LIMIT_PER_MINUTE requests per token per minute, counted in the shared cache (one
+    Redis round trip). Every authenticated answer says where the token stands, in the IETF
+    RateLimit-Policy and RateLimit fields and the widely used X-RateLimit-*; past the limit the
+    answer is 429 with Retry-After."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = getattr(request, "token", None)
+        limit = settings.API_RATE_LIMIT_PER_MINUTE
+        if token is None or not limit:
+            return self.get_response(request)
+        window = ratelimits.hit(f"api:{token.pk}", limit=limit, period=60)
+        if window.exceeded:
+            retry_after = window.retry_after()
+            detail = f"This token made {limit} requests this minute. Try again in {retry_after} s."
+            response = refusal(
+                "rate-limited",
+                detail,
+                mcp=request.path_info.startswith("/mcp"),
+                retry_after=retry_after,
+            )
+        else:
+            response = self.get_response(request)
+        seconds_left = window.retry_after()
+        response["RateLimit-Policy"] = f'"token";q={limit};w=60'
+        response["RateLimit"] = f'"token";r={window.remaining};t={seconds_left}'
+        response["X-RateLimit-Limit"] = str(limit)
+        response["X-RateLimit-Remaining"] = str(window.remaining)
+        response["X-RateLimit-Reset"] = str(window.reset_at)
+        return response
+
+
+class IdempotencyMiddleware:
+    """A POST with an Idempotency-Key is done once: a retry with the same key within
+    IDEMPOTENCY_KEY_TTL_SECONDS gets the first answer again (marked Idempotent-Replayed), not a
+    second object. The same key on a different request is a 422; one still running is a 409.
+    Keys are per token, so two tokens never see each other's answers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = request.META.get("HTTP_IDEMPOTENCY_KEY")
+        token = getattr(request, "token", None)
+        if key is None or token is None or request.method != "POST":
+            return self.get_response(request)
+        if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
+            return problem("bad-request", "Idempotency-Key must be 1 to 255 printable characters.")
+        slot = f"idempotency:{token.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1000
+            return problem("payload-too-large", f"The request body is larger than {limit:,} kB.")
+        target = f"{request.method} {request.get_full_path()}\0".encode()
+        fingerprint = hashlib.sha256(target + body).hexdigest()
+        if not cache.add(slot, {"state": "running", "fingerprint": fingerprint}, 60):
+            return self._replay(cache.get(slot), fingerprint)
+        response = self.get_response(request)
+        if response.status_code >= 500 or response.streaming:
+            cache.delete(slot)  # a failure on our side: the client may try again for real
+            return response
+        stored = {
+            "state": "done",
+            "fingerprint": fingerprint,
+            "status": response.status_code,
+            "content": response.content.decode(),
+            "headers": {
+                name: response[name]
+                for name in ("Content-Type", "Location")
+                if response.has_header(name)
+            },
+        }
+        cache.set(slot, stored, settings.IDEMPOTENCY_KEY_TTL_SECONDS)
+        return response
+
+    @staticmethod
+    def _replay(stored: dict | None, fingerprint: str) -> HttpResponse:
+        if stored is None or stored["state"] == "running":
+            return problem("conflict", "A request with this Idempotency-Key is still running.")
+        if stored["fingerprint"] != fingerprint:
+            return problem(
+                "idempotency-key-reused",
+                "This Idempotency-Key was used for a different request.",
+            )
+        response = HttpResponse(stored["content"], status=stored["status"])
+        for name, value in stored["headers"].items():
+            response[name] = value
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class ApiConventionsMiddleware:
+    """HTTP as API clients expect it on /api/: HEAD answers like GET without a body; OPTIONS (not
+    a CORS preflight, which django-cors-headers answers) lists the methods in Allow; a wrong
+    method is a 405 problem with Allow; GETs carry an ETag and If-None-Match gets a 304;
+    X-Accepted-Scopes names what the operation needed. Every write attempt, allowed or
+    refused, is audited through the one function MCP uses too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(API):
+            return self.get_response(request)
+        method = request.method
+        if method == "HEAD":
+            request.method = "GET"
+        response = self.get_response(request)
+        request.method = method
+        status = response.status_code
+        if status == 405:
+            response = self._not_allowed(method, response)
+        elif method in ("GET", "HEAD") and status == 200 and not response.streaming:
+            patch_vary_headers(response, ["Authorization"])
+            response["Cache-Control"] = "private, no-cache"
+            set_response_etag(response)
+            response = get_conditional_response(request, etag=response["ETag"], response=response)
+        token = getattr(request, "token", None)
+        if token is not None:
+            if token.accepted_scopes:
+                response["X-Accepted-Scopes"] = ", ".join(token.accepted_scopes)
+            if method in WRITES:
+                self._audit(request, token, method, response.status_code)
+        if method == "HEAD" and not response.streaming:
+            response["Content-Length"] = str(len(response.content))
+            response.content = b""
+        return response
+
+    @staticmethod
+    def _not_allowed(method: str, response) -> HttpResponse:
+        allowed = sorted({*(m.strip() for m in response["Allow"].split(",")), "OPTIONS"})
+        if "GET" in allowed:
+            allowed.append("HEAD")
+        if method == "OPTIONS":
+            answer = HttpResponse(status=204)
+        else:
+            answer = problem(
+                "method-not-allowed",
+                f"{method} is not allowed here. Allowed: {', '.join(allowed)}.",
+            )
+        answer["Allow"] = ", ".join(allowed)
+        return answer
+
+    @staticmethod
+    def _audit(request, token, method: str, status: int) -> None:
+        """A failure to record never turns the answer into an error."""
+        if status == 503:
+            return  # the database is away; there is nowhere to record it
+        try:
+            audit_write(
+                token=token,
+                via="api",
+                action=f"{method} {request.path_info}",
+                status=status,
+                ip=client_ip(request.META),
+                request_id=getattr(request, "request_id", ""),
+            )
+        except DatabaseError:
+            logger.exception("Could not record an API write in the audit log")
