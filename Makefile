@@ -14,8 +14,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements-dev.txt
+# The client (client/) goes in editable, without its own deps: requirements-dev.txt pins them.
+$(VENV)/.installed: $(BIN)/python requirements-dev.txt client/pyproject.toml
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e ./client
 	touch $@
 
 install: $(VENV)/.installed

@@ -1,0 +1,141 @@
+"""What the API returns, as dataclasses. Each keeps the server's own object in `raw`, so
+`-o json` can print exactly what the API said, whatever fields a newer server adds."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+TaskStatus = Literal["todo", "in_progress", "done"]
+TASK_STATUSES: tuple[str, ...] = ("todo", "in_progress", "done")
+
+
+def _when(value: str | None) -> datetime | None:
+    # fromisoformat reads the trailing "Z" from Python 3.11 on.
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class User:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Organization:
+    slug: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ProjectRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """The token itself as the server describes it: never its secret, only its display prefix."""
+
+    name: str
+    kind: str
+    prefix: str
+    scopes: list[str]
+    effective_scopes: list[str]
+    all_projects: bool
+    projects: list[ProjectRef] | None
+    created_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Me:
+    """`GET /me`: who the token acts as, where, and what it may do right now."""
+
+    user: User
+    organization: Organization
+    token: TokenInfo
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> "Me":
+        token = data["token"]
+        projects = token.get("projects")
+        return cls(
+            user=User(email=data["user"]["email"], name=data["user"].get("name", "")),
+            organization=Organization(
+                slug=data["organization"]["slug"],
+                name=data["organization"]["name"],
+                role=data["organization"]["role"],
+            ),
+            token=TokenInfo(
+                name=token["name"],
+                kind=token["kind"],
+                prefix=token["prefix"],
+                scopes=list(token["scopes"]),
+                effective_scopes=list(token.get("effective_scopes", token["scopes"])),
+                all_projects=bool(token.get("all_projects", projects is None)),
+                projects=None
+                if projects is None
+                else [ProjectRef(id=p["id"], name=p["name"]) for p in projects],
+                created_at=_when(token.get("created_at")),
+                expires_at=_when(token.get("expires_at")),
+            ),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    name: str
+    description: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> "Project":
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description", ""),
+            created_at=_when(data.get("created_at")),
+            updated_at=_when(data.get("updated_at")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    project_id: int
+    title: str
+    description: str
+    status: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> "Task":
+        return cls(
+            id=data["id"],
+            project_id=data["project_id"],
+            title=data["title"],
+            description=data.get("description", ""),
+            status=data["status"],
+            created_at=_when(data.get("created_at")),
+            updated_at=_when(data.get("updated_at")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    """One page of a list: its items, the total the server counted, and the next page's URL."""
+
+    items: list[T]
+    count: int | None = None
+    next_url: str | None = None
