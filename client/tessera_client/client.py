@@ -18,7 +18,13 @@ from typing import Any
 
 import httpx
 
-from .errors import ConnectionFailed, TesseraError, error_from_response, parse_retry_after
+from .errors import (
+    ConnectionFailed,
+    TesseraError,
+    TokenInvalid,
+    error_from_response,
+    parse_retry_after,
+)
 from .models import TASK_STATUSES, Me, Page, Project, Task
 
 try:
@@ -37,6 +43,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # The failures where the request may never have reached the server, or its answer was lost.
 RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # One link-value of an RFC 8288 Link header: <target> and its parameters up to the next link.
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
 _REL = re.compile(r'\brel\s*=\s*(?:"([^"]*)"|([^\s;,]+))', re.IGNORECASE)
 
@@ -88,6 +95,13 @@ class Client:
             "Accept": "application/json, application/problem+json",
         }
         if token:
+            if not _PRINTABLE_ASCII.fullmatch(token):
+                # Caught here, because httpx would fail with a bare UnicodeEncodeError or send a
+                # broken header; a pasted "…" or line break is the usual cause.
+                raise TokenInvalid(
+                    "The token contains spaces, line breaks or non-ASCII characters, which no "
+                    "token has: copy it again."
+                )
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
             base_url=self.base_url + API_PATH + "/",

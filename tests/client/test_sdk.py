@@ -140,6 +140,12 @@ def test_a_base_url_given_with_the_api_prefix_or_a_slash_is_the_same_site():
         Client("ftp://tessera.test", token=SECRET)
 
 
+def test_a_token_with_a_pasted_ellipsis_or_line_break_is_refused_before_sending():
+    for pasted in ("tsr_pat_Ab12Cd…", f"{SECRET}\nsecond line", f"Bearer {SECRET}"):
+        with pytest.raises(TokenInvalid, match="copy it again"):
+            Client(BASE, token=pasted)
+
+
 def test_each_post_gets_a_fresh_uuid4_idempotency_key():
     server = Server(httpx.Response(201, json=TASK), httpx.Response(201, json=TASK))
     with connect(server) as client:
@@ -564,7 +570,7 @@ def test_a_status_filter_is_sent_and_also_applied_here():
 
 def test_the_client_imports_nothing_from_django():
     code = (
-        "import sys, tessera_client; "
+        "import sys, tessera_client, tessera_client.cli; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
     )
     result = subprocess.run(

@@ -1,0 +1,599 @@
+"""The `tessera` command line: log in once, then read and change projects and tasks.
+
+Every failure the API can report ends in one line on standard error that says what to do, and
+an exit code a script can branch on (see EXIT_CODES); never a traceback.
+"""
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+import click
+
+from . import config
+from .client import DEFAULT_URL, Client, __version__, normalize_url
+from .errors import (
+    AuthenticationError,
+    ConnectionFailed,
+    InsufficientScope,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    TesseraError,
+    TokenExpired,
+    TokenInvalid,
+    TokenMissing,
+    TokenRevoked,
+    ValidationFailed,
+)
+from .models import TASK_STATUSES, Me, Project, Task
+from .output import emit_json, fields, table
+
+TOKEN_ENV = "TESSERA_TOKEN"  # noqa: S105 (the name of a variable, not a secret)
+URL_ENV = "TESSERA_URL"
+# What `tessera login` shows of a token: the kind prefix and a few characters, never the secret.
+SHOWN_PREFIX = 14
+
+
+class Exit(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    AUTHENTICATION = 3
+    PERMISSION = 4
+    NOT_FOUND = 5
+    RATE_LIMITED = 6
+
+
+# "\b" keeps click from re-wrapping the table.
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  any other error: the server failed or is unreachable, or it refused the input
+  2  usage error: a missing or invalid option or argument
+  3  authentication: not logged in, or the token is malformed, unknown, expired or revoked
+  4  permission denied: the token lacks the scope, or the role, for this
+  5  not found (or outside what the token can see)
+  6  rate limited: wait, then retry
+"""
+
+
+class Failure(click.ClickException):
+    """Ends the command with one `tessera: ...` line on standard error and a chosen exit code."""
+
+    def __init__(self, message: str, exit_code: Exit = Exit.ERROR):
+        super().__init__(message)
+        self.exit_code = int(exit_code)
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"tessera: {self.format_message()}", err=True)
+
+
+@dataclass
+class State:
+    """What the global options decided, shared by every command through click's context."""
+
+    url_option: str | None = None
+    output: str = "table"
+    # More Client arguments; tests pass a stand-in transport and sleep here.
+    client_options: dict[str, Any] = field(default_factory=dict)
+    _saved: config.Saved | None = field(default=None, init=False, repr=False)
+    _loaded: bool = field(default=False, init=False, repr=False)
+
+    def saved(self) -> config.Saved | None:
+        if not self._loaded:
+            try:
+                self._saved = config.load()
+            except config.ConfigError as exc:
+                raise Failure(str(exc)) from None
+            self._loaded = True
+        return self._saved
+
+    def url(self) -> str:
+        """--url, else TESSERA_URL (click reads both into url_option), else the saved URL."""
+        saved = None if self.url_option else self.saved()
+        raw = self.url_option or (saved.url if saved else DEFAULT_URL)
+        try:
+            return normalize_url(raw)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"--url / {URL_ENV}") from None
+
+    def token(self, url: str) -> str | None:
+        """TESSERA_TOKEN, else the saved token if it was saved for this URL."""
+        # A saved token only goes to the server that accepted it at login, never elsewhere.
+        if env := os.environ.get(TOKEN_ENV, "").strip():
+            return env
+        saved = self.saved()
+        if saved and _same_url(saved.url, url):
+            return saved.token
+        return None
+
+    @contextmanager
+    def client(self, *, token: str | None = None, missing: str | None = None) -> Iterator[Client]:
+        """A Client for this URL and token, turning API errors into one-line failures."""
+        # `missing` is what a 404 means to the caller ("project 42"), for the message.
+        url = self.url()
+        token = token or self.token(url)
+        if not token:
+            raise Failure(self.not_logged_in(url), Exit.AUTHENTICATION)
+        try:
+            with Client(url, token, **self.client_options) as client:
+                yield client
+        except TesseraError as exc:
+            message, code = describe(exc, url=url, missing=missing)
+            raise Failure(message, code) from None
+
+    def not_logged_in(self, url: str) -> str:
+        saved = self.saved()
+        if saved and not _same_url(saved.url, url):
+            return (
+                f"not logged in to {url}: run tessera --url {url} login --token ... "
+                f"or set {TOKEN_ENV}"
+            )
+        return NOT_LOGGED_IN
+
+
+# The exit code for each kind of failure; anything else is Exit.ERROR.
+EXIT_FOR: tuple[tuple[type[TesseraError], Exit], ...] = (
+    (AuthenticationError, Exit.AUTHENTICATION),
+    (PermissionDenied, Exit.PERMISSION),
+    (NotFound, Exit.NOT_FOUND),
+    (RateLimited, Exit.RATE_LIMITED),
+)
+NOT_LOGGED_IN = f"not logged in: run tessera login --token ... or set {TOKEN_ENV}"
+
+
+def describe(exc: TesseraError, *, url: str, missing: str | None = None) -> tuple[str, Exit]:
+    """The one line that says what happened and what to do about it, and the exit code."""
+    code = next((code for cls, code in EXIT_FOR if isinstance(exc, cls)), Exit.ERROR)
+    return _message(exc, url=url, missing=missing), code
+
+
+def _message(exc: TesseraError, *, url: str, missing: str | None) -> str:
+    renew = f"create a new one at {url}/settings/developer/ and run tessera login"
+    reason = _clause(exc.detail or exc.message)
+    request_id = f" (request id {exc.request_id})" if exc.request_id else ""
+    match exc:
+        case TokenMissing():
+            return NOT_LOGGED_IN
+        case TokenRevoked():
+            return f"token revoked: {renew}"
+        case TokenExpired():
+            return f"token expired: {renew}"
+        case TokenInvalid():
+            return f"token not accepted ({reason}): check it was copied whole, or {renew}"
+        case AuthenticationError():
+            return f"authentication failed: {reason}"
+        case InsufficientScope(scope=str(scope)) if "role" in reason:
+            return f"permission denied: this token lacks {scope} ({reason})"
+        case InsufficientScope(scope=str(scope)):
+            return (
+                f"permission denied: this token lacks {scope}: "
+                f"create one with it at {url}/settings/developer/"
+            )
+        case PermissionDenied():
+            return f"permission denied: {reason}"
+        case NotFound():
+            return f"not found: {missing or reason}"
+        case RateLimited(retry_after=int(seconds)):
+            return f"rate limited: retry in {seconds} s"
+        case RateLimited():
+            return "rate limited: wait a little, then retry"
+        case ValidationFailed():
+            return f"invalid input: {_summarize(exc.errors) or reason}"
+        case ConnectionFailed():
+            return exc.message
+        case ServerError():
+            return f"server error (HTTP {exc.status}): {reason}; try again later{request_id}"
+    return f"request failed (HTTP {exc.status}): {reason}{request_id}"
+
+
+def _clause(text: str) -> str:
+    """A server sentence fit to sit inside ours: no final full stop, no leading capital."""
+    text = " ".join(text.split()).rstrip(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _summarize(errors: list) -> str:
+    """`title: String should have at most 200 characters; ...` from pydantic or problem errors."""
+    parts = []
+    for error in errors[:3]:
+        if not isinstance(error, dict):
+            continue
+        where = error.get("loc") or error.get("pointer") or error.get("field") or ""
+        if isinstance(where, list):
+            where = ".".join(str(p) for p in where if p not in ("body", "payload", "query", "path"))
+        message = error.get("msg") or error.get("message") or error.get("detail") or "invalid"
+        where = str(where).strip("/").replace("/", ".")
+        parts.append(f"{where}: {message}" if where else str(message))
+    return "; ".join(parts)
+
+
+def _same_url(a: str, b: str) -> bool:
+    try:
+        return normalize_url(a) == normalize_url(b)
+    except ValueError:
+        return False
+
+
+# Global options, accepted before the command (`tessera -o json tasks list`) and after it
+# (`tessera tasks list -o json`); the later one wins.
+def _set_url(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(State).url_option = value
+
+
+def _set_output(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(State).output = value
+
+
+URL_HELP = f"Tessera's address [default: {DEFAULT_URL}, or the one you logged in to]."
+OUTPUT_HELP = "table for people (the default), json for scripts."
+
+
+def global_options[F: Callable[..., Any]](command: F) -> F:
+    command = click.option(
+        "--url", metavar="URL", expose_value=False, callback=_set_url, help=URL_HELP
+    )(command)
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(["table", "json"]),
+        expose_value=False,
+        callback=_set_output,
+        help=OUTPUT_HELP,
+    )(command)
+
+
+ID = click.IntRange(min=1)
+STATUS = click.Choice(TASK_STATUSES)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+@click.option(
+    "--url",
+    metavar="URL",
+    envvar=URL_ENV,
+    show_envvar=True,
+    expose_value=False,
+    callback=_set_url,
+    help=URL_HELP,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json"]),
+    expose_value=False,
+    callback=_set_output,
+    help=OUTPUT_HELP,
+)
+@click.version_option(__version__, "-V", "--version", prog_name="tessera")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Tessera from the command line: projects and tasks, with a personal access token.
+
+    \b
+    Log in once:   tessera login --token tsr_pat_...
+    or, in CI:     export TESSERA_TOKEN=tsr_pat_...
+    Then:          tessera whoami
+                   tessera tasks list --project 1 -o json | jq '.[].title'
+    """
+    ctx.ensure_object(State)
+
+
+@main.command()
+@click.option("--token", "token_option", metavar="TOKEN", help="The token to log in with.")
+@click.option("--with-token", is_flag=True, help="Read the token from standard input.")
+@global_options
+@click.pass_obj
+def login(state: State, token_option: str | None, with_token: bool) -> None:
+    """Check a token with the server, then save it.
+
+    The token comes from --token, from standard input with --with-token (keeps it out of the
+    shell history and the process list), or from TESSERA_TOKEN. Nothing is saved unless the
+    server accepts it. The file is readable by you alone.
+    """
+    if token_option and with_token:
+        raise click.UsageError("give --token or --with-token, not both")
+    if with_token:
+        token = click.get_text_stream("stdin").read().strip()
+    elif token_option is not None:
+        token = token_option.strip()
+    elif env := os.environ.get(TOKEN_ENV, "").strip():
+        token = env
+    elif sys.stdin.isatty():
+        token = click.prompt("Token", hide_input=True).strip()
+    else:
+        raise click.UsageError(
+            f"give --token TOKEN, pipe it in with --with-token, or set {TOKEN_ENV}"
+        )
+    if not token:
+        raise click.UsageError("the token is empty")
+    url = state.url()
+    with state.client(token=token) as client:
+        me = client.me()
+    path = _save(url=url, token=token)
+    if state.output == "json":
+        emit_json(me.raw)
+        return
+    click.echo(
+        f"Logged in to {url} as {me.user.email} ({me.organization.name}, {me.organization.role}) "
+        f"with token {me.token.prefix[:SHOWN_PREFIX]}…"
+    )
+    click.echo(f"Saved to {path}")
+
+
+def _save(*, url: str, token: str):
+    try:
+        return config.save(url=url, token=token)
+    except config.ConfigError as exc:
+        raise Failure(str(exc)) from None
+
+
+@main.command()
+@global_options
+@click.pass_obj
+def logout(state: State) -> None:
+    """Forget the saved token.
+
+    The token itself keeps working until you revoke it under Settings → Developer.
+    """
+    try:
+        removed = config.delete()
+    except config.ConfigError as exc:
+        raise Failure(str(exc)) from None
+    if removed:
+        click.echo("Logged out: the saved token is deleted from this machine.")
+        click.echo("It still works until you revoke it under Settings → Developer.")
+    else:
+        click.echo("Not logged in: there was no saved token.")
+    if os.environ.get(TOKEN_ENV):
+        click.echo(f"tessera: note: {TOKEN_ENV} is set and is still used.", err=True)
+
+
+@main.command()
+@global_options
+@click.pass_obj
+def whoami(state: State) -> None:
+    """Show who the token acts as and what it may do."""
+    url = state.url()
+    with state.client() as client:
+        me = client.me()
+    if state.output == "json":
+        emit_json(me.raw)
+        return
+    click.echo(_me_fields(me, url))
+
+
+def _me_fields(me: Me, url: str) -> str:
+    token = me.token
+    projects = (
+        "all"
+        if token.all_projects or token.projects is None
+        else ", ".join(f"{p.name} ({p.id})" for p in token.projects)
+    )
+    user = f"{me.user.name} <{me.user.email}>" if me.user.name else me.user.email
+    return fields(
+        [
+            ("url", url),
+            ("user", user),
+            ("organization", f"{me.organization.name} ({me.organization.slug})"),
+            ("role", me.organization.role),
+            ("token", f"{token.name} ({token.prefix[:SHOWN_PREFIX]}…, {token.kind})"),
+            ("scopes", " ".join(token.scopes)),
+            ("effective", " ".join(token.effective_scopes) or "none"),
+            ("projects", projects),
+            ("expires", _when(token.expires_at) if token.expires_at else "never"),
+        ]
+    )
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else None
+
+
+# Projects
+
+
+@main.group()
+def projects() -> None:
+    """List, read, create, change and delete projects."""
+
+
+def _show_project(state: State, project: Project) -> None:
+    if state.output == "json":
+        emit_json(project.raw)
+        return
+    click.echo(
+        fields(
+            [
+                ("id", project.id),
+                ("name", project.name),
+                ("description", project.description),
+                ("created", _when(project.created_at)),
+                ("updated", _when(project.updated_at)),
+            ]
+        )
+    )
+
+
+@projects.command("list")
+@global_options
+@click.pass_obj
+def projects_list(state: State) -> None:
+    """Every project the token can see, all pages."""
+    with state.client() as client:
+        items = client.projects.list()
+    if state.output == "json":
+        emit_json([project.raw for project in items])
+    elif not items:
+        click.echo("No projects.")
+    else:
+        rows = [(p.id, p.name, p.description) for p in items]
+        click.echo(table(["ID", "NAME", "DESCRIPTION"], rows))
+
+
+@projects.command("get")
+@click.argument("project_id", metavar="ID", type=ID)
+@global_options
+@click.pass_obj
+def projects_get(state: State, project_id: int) -> None:
+    """Show one project."""
+    with state.client(missing=f"project {project_id}") as client:
+        project = client.projects.get(project_id)
+    _show_project(state, project)
+
+
+@projects.command("create")
+@click.option("--name", required=True, help="Up to 100 characters.")
+@click.option("--description", default="", help="Up to 2,000 characters.")
+@global_options
+@click.pass_obj
+def projects_create(state: State, name: str, description: str) -> None:
+    """Create a project (needs projects:write and an admin or owner role)."""
+    with state.client() as client:
+        project = client.projects.create(name=name, description=description)
+    _show_project(state, project)
+
+
+@projects.command("update")
+@click.argument("project_id", metavar="ID", type=ID)
+@click.option("--name", help="The new name.")
+@click.option("--description", help='The new description ("" clears it).')
+@global_options
+@click.pass_obj
+def projects_update(
+    state: State, project_id: int, name: str | None, description: str | None
+) -> None:
+    """Change a project's name or description; only the options given are changed."""
+    if name is None and description is None:
+        raise click.UsageError("nothing to change: give --name and/or --description")
+    with state.client(missing=f"project {project_id}") as client:
+        project = client.projects.update(project_id, name=name, description=description)
+    _show_project(state, project)
+
+
+@projects.command("delete")
+@click.argument("project_id", metavar="ID", type=ID)
+@global_options
+@click.pass_obj
+def projects_delete(state: State, project_id: int) -> None:
+    """Delete a project and all its tasks."""
+    with state.client(missing=f"project {project_id}") as client:
+        client.projects.delete(project_id)
+    if state.output != "json":
+        click.echo(f"Deleted project {project_id}.")
+
+
+# Tasks
+
+
+@main.group()
+def tasks() -> None:
+    """List, read, create, change and delete tasks."""
+
+
+def _show_task(state: State, task: Task) -> None:
+    if state.output == "json":
+        emit_json(task.raw)
+        return
+    click.echo(
+        fields(
+            [
+                ("id", task.id),
+                ("project", task.project_id),
+                ("title", task.title),
+                ("status", task.status),
+                ("description", task.description),
+                ("created", _when(task.created_at)),
+                ("updated", _when(task.updated_at)),
+            ]
+        )
+    )
+
+
+@tasks.command("list")
+@click.option(
+    "--project", "project_id", metavar="ID", type=ID, required=True, help="The project's id."
+)
+@click.option("--status", type=STATUS, help="Only tasks with this status.")
+@global_options
+@click.pass_obj
+def tasks_list(state: State, project_id: int, status: str | None) -> None:
+    """Every task of a project, all pages."""
+    with state.client(missing=f"project {project_id}") as client:
+        items = client.tasks.list(project_id, status=status)
+    if state.output == "json":
+        emit_json([task.raw for task in items])
+    elif not items:
+        click.echo("No tasks.")
+    else:
+        click.echo(table(["ID", "STATUS", "TITLE"], [(t.id, t.status, t.title) for t in items]))
+
+
+@tasks.command("get")
+@click.argument("task_id", metavar="ID", type=ID)
+@global_options
+@click.pass_obj
+def tasks_get(state: State, task_id: int) -> None:
+    """Show one task."""
+    with state.client(missing=f"task {task_id}") as client:
+        task = client.tasks.get(task_id)
+    _show_task(state, task)
+
+
+@tasks.command("create")
+@click.option(
+    "--project", "project_id", metavar="ID", type=ID, required=True, help="The project's id."
+)
+@click.option("--title", required=True, help="Up to 200 characters.")
+@click.option("--description", default="", help="Up to 5,000 characters.")
+@click.option("--status", type=STATUS, default="todo", show_default=True)
+@global_options
+@click.pass_obj
+def tasks_create(state: State, project_id: int, title: str, description: str, status: str) -> None:
+    """Create a task in a project (needs tasks:write)."""
+    with state.client(missing=f"project {project_id}") as client:
+        task = client.tasks.create(project_id, title=title, description=description, status=status)
+    _show_task(state, task)
+
+
+@tasks.command("update")
+@click.argument("task_id", metavar="ID", type=ID)
+@click.option("--title", help="The new title.")
+@click.option("--description", help='The new description ("" clears it).')
+@click.option("--status", type=STATUS, help="The new status.")
+@global_options
+@click.pass_obj
+def tasks_update(
+    state: State,
+    task_id: int,
+    title: str | None,
+    description: str | None,
+    status: str | None,
+) -> None:
+    """Change a task; only the options given are changed."""
+    if title is None and description is None and status is None:
+        raise click.UsageError("nothing to change: give --title, --description and/or --status")
+    with state.client(missing=f"task {task_id}") as client:
+        task = client.tasks.update(task_id, title=title, description=description, status=status)
+    _show_task(state, task)
+
+
+@tasks.command("delete")
+@click.argument("task_id", metavar="ID", type=ID)
+@global_options
+@click.pass_obj
+def tasks_delete(state: State, task_id: int) -> None:
+    """Delete a task."""
+    with state.client(missing=f"task {task_id}") as client:
+        client.tasks.delete(task_id)
+    if state.output != "json":
+        click.echo(f"Deleted task {task_id}.")

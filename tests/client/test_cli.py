@@ -1,0 +1,214 @@
+"""The real `tessera` command (the one `make install` puts in .venv/bin) against a live server.
+
+Each test runs the installed console script in a subprocess, with its configuration directory
+in tmp_path, and every run checks that no token secret ever reaches its output.
+"""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from projects.models import Project, Task
+from tests.factories import Role, make_org, make_project, make_token, make_user
+from tokens.models import Token
+from tokens.permissions import READ_ONLY
+from tokens.services import token_revoke
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TESSERA = Path(sys.executable).with_name("tessera")
+
+
+@pytest.fixture
+def world(live_server):
+    owner = make_user(email="ada@example.com", name="Ada")
+    org = make_org(name="Acme", members={owner: Role.OWNER})
+    project = make_project(organization=org, name="Website")
+    token, secret = make_token(owner=owner, organization=org, name="CI")
+    _, read_only = make_token(owner=owner, organization=org, name="Reports", scopes=READ_ONLY)
+    return SimpleNamespace(
+        url=live_server.url,
+        org=org,
+        project=project,
+        token=token,
+        secret=secret,
+        read_only=read_only,
+    )
+
+
+@pytest.fixture
+def config_file(tmp_path) -> Path:
+    return tmp_path / "config" / "tessera" / "config.json"
+
+
+@pytest.fixture
+def tessera(world, tmp_path):
+    """Run the CLI as a user would, with TESSERA_URL pointing at the live server."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+    base = inherited | {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "HOME": str(tmp_path / "home"),
+        "TESSERA_URL": world.url,
+    }
+
+    def run(*args: str, token: str | None = None, stdin: str | None = None):
+        env = base | ({"TESSERA_TOKEN": token} if token else {})
+        result = subprocess.run(
+            [str(TESSERA), *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        for secret in (world.secret, world.read_only):
+            assert secret not in result.stdout
+            assert secret not in result.stderr
+        assert "Traceback" not in result.stderr
+        return result
+
+    return run
+
+
+def one_line(stderr: str) -> str:
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("tessera: ")
+    return lines[0]
+
+
+def test_login_checks_the_token_saves_it_for_its_owner_alone_then_whoami_uses_it(
+    world, tessera, config_file
+):
+    login = tessera("login", "--token", world.secret)
+    assert login.returncode == 0, login.stderr
+    assert "ada@example.com" in login.stdout
+    assert world.token.prefix in login.stdout
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+    assert json.loads(config_file.read_text()) == {"url": world.url, "token": world.secret}
+    assert [p.name for p in config_file.parent.iterdir()] == ["config.json"]
+
+    whoami = tessera("whoami")
+    assert whoami.returncode == 0, whoami.stderr
+    assert "ada@example.com" in whoami.stdout
+    assert "Acme" in whoami.stdout
+    assert world.token.prefix in whoami.stdout
+
+    me = json.loads(tessera("whoami", "-o", "json").stdout)
+    assert me["user"]["email"] == "ada@example.com"
+    assert me["token"]["prefix"] == world.token.prefix
+
+
+def test_login_with_a_bad_token_exits_3_and_saves_nothing(tessera, config_file):
+    result = tessera("login", "--token", "tsr_pat_this-is-not-a-real-token")
+    assert result.returncode == 3
+    assert "malformed" in one_line(result.stderr)
+    assert not config_file.exists()
+
+
+def test_login_with_token_reads_standard_input_and_logout_forgets_it(world, tessera, config_file):
+    login = tessera("login", "--with-token", stdin=world.secret + "\n")
+    assert login.returncode == 0, login.stderr
+    assert json.loads(config_file.read_text())["token"] == world.secret
+
+    assert tessera("logout").returncode == 0
+    assert not config_file.exists()
+    result = tessera("whoami")
+    assert result.returncode == 3
+    assert one_line(result.stderr) == (
+        "tessera: not logged in: run tessera login --token ... or set TESSERA_TOKEN"
+    )
+
+
+def test_tasks_create_prints_the_created_task_as_json(world, tessera):
+    result = tessera(
+        "tasks",
+        "create",
+        "--project",
+        str(world.project.pk),
+        "--title",
+        "x",
+        "-o",
+        "json",
+        token=world.secret,
+    )
+    assert result.returncode == 0, result.stderr
+    task = json.loads(result.stdout)
+    assert (task["title"], task["project_id"], task["status"]) == ("x", world.project.pk, "todo")
+    assert Task.objects.filter(pk=task["id"], project=world.project, title="x").exists()
+
+
+def test_tessera_token_lists_every_project_across_pages_as_a_table_and_as_json(
+    world, tessera, config_file
+):
+    Project.objects.bulk_create(
+        Project(organization=world.org, name=f"Bulk {n:03}") for n in range(205)
+    )
+    expected = [f"Bulk {n:03}" for n in range(205)] + ["Website"]
+
+    table = tessera("projects", "list", token=world.secret)
+    assert table.returncode == 0, table.stderr
+    header, *rows = table.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "DESCRIPTION"]
+    column = header.index("NAME")
+    assert [row[column:].strip() for row in rows] == expected
+    assert all(row[column - 2 : column] == "  " for row in rows)
+
+    listed = tessera("projects", "list", "-o", "json", token=world.secret)
+    projects = json.loads(listed.stdout)
+    assert [p["name"] for p in projects] == expected
+    assert set(projects[0]) == {"id", "name", "description", "created_at", "updated_at"}
+    assert not config_file.exists()
+
+
+def test_a_revoked_token_exits_3_with_one_line_that_points_to_the_settings_page(world, tessera):
+    token_revoke(token=world.token)
+    result = tessera("whoami", token=world.secret)
+    assert result.returncode == 3
+    line = one_line(result.stderr)
+    assert "revoked" in line
+    assert f"{world.url}/settings/developer/" in line
+    assert "tessera login" in line
+
+
+def test_an_expired_token_exits_3(world, tessera):
+    Token.objects.filter(pk=world.token.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    result = tessera("projects", "list", token=world.secret)
+    assert result.returncode == 3
+    assert "token expired" in one_line(result.stderr)
+
+
+def test_a_read_only_token_creating_a_task_exits_4_naming_tasks_write(world, tessera):
+    result = tessera(
+        "tasks",
+        "create",
+        "--project",
+        str(world.project.pk),
+        "--title",
+        "x",
+        token=world.read_only,
+    )
+    assert result.returncode == 4
+    assert "permission denied: this token lacks tasks:write" in one_line(result.stderr)
+    assert not Task.objects.exists()
+
+
+def test_a_missing_project_exits_5_naming_it(world, tessera):
+    result = tessera("tasks", "list", "--project", "424242", token=world.secret)
+    assert result.returncode == 5
+    assert one_line(result.stderr) == "tessera: not found: project 424242"
+
+
+def test_a_usage_error_exits_2(world, tessera):
+    result = tessera("tasks", "create", "--title", "x", token=world.secret)
+    assert result.returncode == 2
+    assert "Missing option '--project'" in result.stderr
