@@ -191,7 +191,8 @@ def _message(exc: TesseraError, *, url: str, missing: str | None) -> str:
             return exc.message
         case ServerError():
             return f"server error (HTTP {exc.status}): {reason}; try again later{request_id}"
-    return f"request failed (HTTP {exc.status}): {reason}{request_id}"
+    status = f" (HTTP {exc.status})" if exc.status else ""
+    return f"request failed{status}: {reason}{request_id}"
 
 
 def _clause(text: str) -> str:

@@ -42,8 +42,8 @@ BACKOFF = 0.5
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # The failures where the request may never have reached the server, or its answer was lost.
 RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-# One link-value of an RFC 8288 Link header: <target> and its parameters up to the next link.
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+# One link-value of an RFC 8288 Link header: <target> and its parameters up to the next link.
 _LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
 _REL = re.compile(r'\brel\s*=\s*(?:"([^"]*)"|([^\s;,]+))', re.IGNORECASE)
 
@@ -53,7 +53,10 @@ def normalize_url(url: str) -> str:
     url = url.strip().rstrip("/")
     if url.endswith(API_PATH):
         url = url[: -len(API_PATH)]
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"not a valid URL: {url!r} ({exc})") from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError(f"not an http(s) URL: {url!r}")
     return url
@@ -381,7 +384,7 @@ def _decode(response: httpx.Response) -> Any:
         return response.json()
     except ValueError as exc:
         raise TesseraError(
-            f"unexpected response from the server (HTTP {response.status_code}, not JSON)",
+            "unexpected response from the server: not JSON",
             status=response.status_code,
             request_id=response.headers.get("X-Request-Id"),
         ) from exc

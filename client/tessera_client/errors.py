@@ -224,6 +224,10 @@ def error_from_response(response: httpx.Response) -> TesseraError:
         "request_id": response.headers.get("X-Request-Id") or _text(fields.get("request_id")),
     }
     message = detail or f"HTTP {status} {response.reason_phrase}".strip()
+    if response.is_redirect:
+        # Not followed on purpose: the token would go with it. Usually http:// versus https://.
+        message = f"redirected to {response.headers['Location']}: use that address as the URL"
+        kwargs["detail"] = message
     if issubclass(cls, InsufficientScope):
         return cls(message, scope=scope, **kwargs)
     if issubclass(cls, ValidationFailed):

@@ -151,6 +151,17 @@ SETTINGS = "http://127.0.0.1:8000/settings/developer/"
             "tessera: server error (HTTP 500): something broke; try again later (request id r-1)",
         ),
         (
+            lambda request: httpx.Response(302, headers={"Location": "https://t.test/api/v1/me"}),
+            1,
+            "tessera: request failed (HTTP 302): redirected to https://t.test/api/v1/me: "
+            "use that address as the URL",
+        ),
+        (
+            lambda request: httpx.Response(200, text="<html>Sign in to the proxy</html>"),
+            1,
+            "tessera: request failed (HTTP 200): unexpected response from the server: not JSON",
+        ),
+        (
             lambda request: httpx.ConnectError("[Errno 111] Connection refused"),
             1,
             "tessera: cannot reach http://127.0.0.1:8000: [Errno 111] Connection refused",

@@ -138,6 +138,8 @@ def test_a_base_url_given_with_the_api_prefix_or_a_slash_is_the_same_site():
         assert Client(url, token=SECRET).base_url == BASE
     with pytest.raises(ValueError, match="not an http"):
         Client("ftp://tessera.test", token=SECRET)
+    with pytest.raises(ValueError, match="not a valid URL"):
+        Client("http://[::1", token=SECRET)
 
 
 def test_a_token_with_a_pasted_ellipsis_or_line_break_is_refused_before_sending():
@@ -371,6 +373,16 @@ def test_todays_503_body_is_a_server_error_with_its_description():
     server = Server(*[httpx.Response(503, json=body)] * 3)
     with connect(server) as client, pytest.raises(ServerError, match="Try again shortly"):
         client.me()
+
+
+def test_a_redirect_is_not_followed_and_says_where_it_pointed():
+    server = Server(httpx.Response(301, headers={"Location": "https://tessera.test/api/v1/me"}))
+    with connect(server) as client, pytest.raises(TesseraError) as caught:
+        client.me()
+    assert str(caught.value) == (
+        "redirected to https://tessera.test/api/v1/me: use that address as the URL"
+    )
+    assert len(server.requests) == 1
 
 
 def test_an_unexpected_status_without_a_body_is_still_typed():
