@@ -130,6 +130,7 @@ def make_cases() -> list[dict]:
     cases = [
         ("baseline", "none", "/bench/plain", None),
         ("tessera", "valid", "/api/bench/tessera", f"Bearer {tessera_valid}"),
+        ("tessera", "valid+limit", "/api/bench/tessera", f"Bearer {tessera_valid}"),
         ("tessera", "malformed", "/api/bench/tessera", "Bearer not-a-token"),
         ("tessera", "unknown", "/api/bench/tessera", f"Bearer {codec.generate('pat')}"),
         ("tessera", "revoked", "/api/bench/tessera", f"Bearer {tessera_revoked}"),
@@ -164,9 +165,32 @@ def make_cases() -> list[dict]:
 
 
 def expected_status(case: dict) -> set[int]:
-    if case["case"] in {"none", "valid"}:
+    if case["case"] in {"none", "valid", "valid+limit"}:
         return {200}
     return {401, 403}
+
+
+# Far above what a benchmark sends in a minute: the counter always runs, never trips.
+LIMIT_ON = 10**9
+
+
+def runner(wsgi: "Wsgi", case: dict):
+    """The request a case times. "valid+limit" turns the per-token rate limit on around it (a
+    settings attribute, so the switch itself costs nanoseconds)."""
+    from django.conf import settings
+
+    path, authorization = case["path"], case["authorization"]
+    if case["case"] != "valid+limit":
+        return lambda: wsgi.get(path, authorization)
+
+    def limited():
+        settings.API_RATE_LIMIT_PER_MINUTE = LIMIT_ON
+        try:
+            return wsgi.get(path, authorization)
+        finally:
+            settings.API_RATE_LIMIT_PER_MINUTE = 0
+
+    return limited
 
 
 def count_queries(wsgi: Wsgi, case: dict) -> int:
@@ -174,7 +198,7 @@ def count_queries(wsgi: Wsgi, case: dict) -> int:
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        wsgi.get(case["path"], case["authorization"])
+        runner(wsgi, case)()
     return len(queries)
 
 
@@ -195,10 +219,9 @@ def time_cases(wsgi: Wsgi, cases: list[dict], rounds: int, batch: int, seed: int
     rng = random.Random(seed)
     for case in cases:
         if "run" not in case:
-            path, authorization = case["path"], case["authorization"]
-            status = wsgi.get(path, authorization)
+            case["run"] = runner(wsgi, case)
+            status = case["run"]()
             assert status in expected_status(case), (case["scheme"], case["case"], status)
-            case["run"] = lambda p=path, a=authorization: wsgi.get(p, a)
         for _ in range(max(50, batch // 2)):  # warm-up: caches, prepared statements
             case["run"]()
         case["samples"] = []

@@ -24,3 +24,13 @@ DATABASES = {"default": database(env("BENCH_DATABASE_URL", "sqlite:///var/bench.
 AUTH_FAILURE_LIMIT_PER_MINUTE = 10**9
 # The security emails of token creation go nowhere.
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# The per-token API rate limit is off for the plain cases and on for "valid+limit", which the
+# benchmark switches per request (bench/run.py); its counters live in Redis, as in production.
+API_RATE_LIMIT_PER_MINUTE = 0
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+        "KEY_PREFIX": "tessera-bench",
+    }
+}
