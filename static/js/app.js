@@ -45,3 +45,18 @@ document.addEventListener("htmx:afterSettle", () => {
     panel.focus();
   }
 });
+
+// allauth's passkey scripts report a failed or cancelled browser prompt as an event: say so on the
+// page (mfa/webauthn/snippets/error.html) rather than only in the console.
+document.addEventListener("allauth.error", (event) => {
+  const box = document.querySelector("[data-passkey-error]");
+  if (!box) return;
+  event.preventDefault();
+  const name = event.detail?.exception?.name;
+  box.textContent = name === "NotAllowedError"
+    ? "The passkey prompt was closed or timed out. Try again when you are ready."
+    : name === "InvalidStateError"
+      ? "This device already has a passkey for your account."
+      : "Your browser could not use a passkey here. Try again, or use another way.";
+  box.hidden = false;
+});
