@@ -19,8 +19,7 @@ def agent_configs(context, agent, secret: str) -> list[dict]:
     headers = {"Authorization": f"Bearer {secret}"}
     http = {"type": "http", "url": url, "headers": headers}
     command = (
-        f"claude mcp add --transport http tessera {url} "
-        f'--header "Authorization: Bearer {secret}"'
+        f'claude mcp add --transport http tessera {url} --header "Authorization: Bearer {secret}"'
     )
     configs = [
         {
