@@ -2,7 +2,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import ValidationError
 
-from config.http import client_ip
+from core.http import client_ip
 
 from .decorators import signed_in_recently
 from .views import too_many_requests

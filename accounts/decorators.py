@@ -55,7 +55,7 @@ def recent_sign_in_required(view=None, *, to_read: bool = True):
 
     A POST is stashed (without its CSRF token) and the user comes back to the same path with GET,
     where the view refills its form from `stashed_form_data`. For HTMX requests the redirect
-    becomes HX-Redirect (config.middleware.HtmxRedirectMiddleware).
+    becomes HX-Redirect (core.middleware.HtmxRedirectMiddleware).
     """
 
     if view is None:

@@ -17,7 +17,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from audit.services import audit_write
-from config.http import client_ip
+from core.http import client_ip
 from tokens.responses import missing_token, refusal, service_unavailable
 
 from .tools import TOOLS, call_tool

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ObjectDoesNotExist
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from config.forms import MAX_ID
+from core.forms import MAX_ID
 from projects import services
 from projects.schemas import TaskStatus, TaskText, TaskTitle, project_data, task_data
 from tokens.permissions import (

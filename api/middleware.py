@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 
 from audit.services import audit_write
-from config.http import client_ip
+from core.http import client_ip
 from tokens import ratelimits
 from tokens.responses import problem, refusal
 

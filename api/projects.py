@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Path, Query, Router, Schema, Status
 
-from config.forms import MAX_ID
+from core.forms import MAX_ID
 from projects import services
 from projects.schemas import (
     ProjectIn,

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from config.forms import ModelChoiceField
+from core.forms import ModelChoiceField
 
 from .models import AuditEvent
 

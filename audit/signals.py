@@ -6,7 +6,7 @@ from allauth.account import signals as account
 from allauth.mfa import signals as mfa
 from django.dispatch import receiver
 
-from config.http import client_ip
+from core.http import client_ip
 
 from .services import Event, audit_record
 

@@ -95,11 +95,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     # Before CommonMiddleware, so a CORS preflight is answered before anything else runs.
     "corsheaders.middleware.CorsMiddleware",
-    "config.middleware.HtmxRedirectMiddleware",
-    "config.middleware.PrivatePagesMiddleware",
+    "core.middleware.HtmxRedirectMiddleware",
+    "core.middleware.PrivatePagesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -324,7 +324,7 @@ AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.middleware.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.middleware.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
@@ -338,7 +338,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
 
-FORM_RENDERER = "config.forms.FormRenderer"
+FORM_RENDERER = "core.forms.FormRenderer"
 
 # Browser origins, besides the site's own, allowed to call /api and /mcp (non-browser clients
 # send no Origin). One list for CORS and for the MCP Origin check; MCP_ALLOWED_ORIGINS is its

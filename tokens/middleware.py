@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject
 
-from config.http import client_ip
+from core.http import client_ip
 
 from .responses import refusal, service_unavailable
 from .services import AuthenticationFailed, TooManyFailures, token_authenticate

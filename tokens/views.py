@@ -20,7 +20,7 @@ from django_htmx.http import replace_url
 
 from accounts.decorators import recent_sign_in_required, stashed_form_data
 from audit.selectors import token_activity
-from config.http import client_ip
+from core.http import client_ip
 from orgs.decorators import two_factors_where_required
 from orgs.selectors import member_list_without_two_factors, organization_get_for_owner
 
