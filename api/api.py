@@ -4,6 +4,7 @@ Every 4xx and 5xx is an RFC 9457 problem (tokens/responses.py), whichever layer 
 request: the middleware, a permission check, validation, or an unexpected failure.
 """
 
+import copy
 import logging
 
 from django.conf import settings
@@ -43,12 +44,26 @@ class BearerToken:
 
 
 class TesseraAPI(NinjaAPI):
+    _schemas: dict
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas = {}
+
     def get_openapi_operation_id(self, operation) -> str:
         # `list_projects`, not `api_projects_list_projects`: what generated clients call.
         return operation.view_func.__name__
 
     def get_openapi_schema(self, *args, **kwargs):
-        """Error responses are documented as what they are: application/problem+json."""
+        """Error responses are documented as what they are: application/problem+json. Built
+        once per process: the routes do not change while it runs."""
+        key = repr((args, sorted(kwargs.items())))
+        cached = self._schemas.get(key)
+        if cached is None:
+            cached = self._schemas[key] = self._build_schema(*args, **kwargs)
+        return copy.deepcopy(cached)
+
+    def _build_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
         for path in schema["paths"].values():
             for operation in path.values():
