@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestIdMiddleware",
     # Before CommonMiddleware, so a CORS preflight is answered before anything else runs.
-    "corsheaders.middleware.CorsMiddleware",
+    "core.middleware.CorsMiddleware",
     "core.middleware.HtmxRedirectMiddleware",
     "core.middleware.PrivatePagesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

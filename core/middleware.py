@@ -1,8 +1,9 @@
 import logging
+import os
 import re
-import uuid
 from contextvars import ContextVar
 
+from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -22,7 +23,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         request.request_id = request_id
         reset = request_id_var.set(request_id)
         try:
@@ -75,3 +76,14 @@ class PrivatePagesMiddleware:
             add_never_cache_headers(response)
             patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+class CorsMiddleware(BaseCorsMiddleware):
+    """django-cors-headers, for requests that carry an Origin: only browsers send one, and the
+    scripts, CI jobs and agents that make most API requests should not pay for CORS. Responses
+    the API lets a browser keep still vary on Origin (api.middleware.ApiConventionsMiddleware)."""
+
+    def __call__(self, request):
+        if "HTTP_ORIGIN" not in request.META:
+            return self.get_response(request)
+        return super().__call__(request)

@@ -19,12 +19,17 @@ def _fast_password_hasher(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters live in the cache; each test starts with none."""
+    """Rate-limit counters live in the cache, and leases on them in the process; each test
+    starts with none."""
     from django.core.cache import cache
 
+    from tokens.ratelimits import leases
+
     cache.clear()
+    leases.clear()
     yield
     cache.clear()
+    leases.clear()
 
 
 @pytest.fixture

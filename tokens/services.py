@@ -244,6 +244,21 @@ def _tell_owner_of_revocation(*, token: Token, by) -> None:
 
 
 @sensitive_variables("authorization", "value")
+def bearer_token(authorization: str) -> codec.ParsedToken:
+    """The token in an `Authorization: Bearer` header, checked offline (shape and checksum);
+    AuthenticationFailed, costing no query, when it is not one."""
+    if len(authorization) > MAX_AUTHORIZATION_LENGTH:
+        raise AuthenticationFailed("The access token is malformed.")
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise AuthenticationFailed("Send the token as: Authorization: Bearer <token>.")
+    try:
+        return codec.parse(value.strip())
+    except codec.MalformedToken as exc:
+        raise AuthenticationFailed("The access token is malformed.") from exc
+
+
+@sensitive_variables("authorization")
 def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -> TokenPrincipal:
     """Turn an Authorization header into a usable token, or raise AuthenticationFailed.
 
@@ -252,16 +267,7 @@ def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -
     cannot be used counts against its client's address; past AUTH_FAILURE_LIMIT_PER_MINUTE the
     answer is TooManyFailures instead.
     """
-    if len(authorization) > MAX_AUTHORIZATION_LENGTH:
-        raise AuthenticationFailed("The access token is malformed.")
-    scheme, _, value = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise AuthenticationFailed("Send the token as: Authorization: Bearer <token>.")
-    try:
-        parsed = codec.parse(value.strip())
-    except codec.MalformedToken as exc:
-        raise AuthenticationFailed("The access token is malformed.") from exc
-
+    parsed = bearer_token(authorization)
     token = token_get_for_auth(digest=parsed.digest)
     now = timezone.now()
     if token is None:
@@ -288,7 +294,7 @@ def _refuse(description: str, reason: str, *, ip: str | None) -> NoReturn:
     window = ratelimits.hit(
         f"auth-failures:{ip}", limit=settings.AUTH_FAILURE_LIMIT_PER_MINUTE, period=60
     )
-    if window.exceeded:
+    if window is not None and window.exceeded:
         raise TooManyFailures(window.retry_after())
     raise AuthenticationFailed(description, reason)
 
