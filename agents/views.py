@@ -1,7 +1,7 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import recent_sign_in_required
@@ -9,8 +9,7 @@ from orgs.decorators import two_factors_where_required
 from orgs.selectors import organization_get_for_overseer
 from tokens.models import Token
 from tokens.selectors import agent_get_for_organization, agent_list_for_organization
-from tokens.services import token_revoke
-from tokens.views import Surface
+from tokens.views import TABLE, Surface, revoke_flow, row
 
 from .forms import AgentConnectForm
 
@@ -32,10 +31,19 @@ OVERSIGHT = "agents/oversight.html"
 def _oversight_context(organization, **extra) -> dict:
     return {
         "organization": organization,
-        "agents": agent_list_for_organization(organization=organization),
-        "active_tab": f"oversight-{organization.slug}",
+        "oversight": organization,
+        "tokens": agent_list_for_organization(organization=organization),
+        "active_tab": "organization",
+        "org_tab": "agents",
         **extra,
     }
+
+
+def _overseen(organization, pk: int) -> Token:
+    try:
+        return agent_get_for_organization(organization=organization, pk=pk)
+    except Token.DoesNotExist as exc:
+        raise Http404("No such agent connection.") from exc
 
 
 @login_required
@@ -44,8 +52,10 @@ def _oversight_context(organization, **extra) -> dict:
 def oversight_view(request, slug: str):
     organization = organization_get_for_overseer(user=request.user, slug=slug)
     context = _oversight_context(organization)
-    if request.htmx and request.htmx.target == "oversight-table":
-        return render(request, f"{OVERSIGHT}#oversight-table", context)
+    if request.htmx and request.GET.get("row", "").isdigit():
+        return row(request, _overseen(organization, int(request.GET["row"])), context)
+    if request.htmx and request.htmx.target == "token-table":
+        return render(request, f"{TABLE}#token-table", context)
     return render(request, OVERSIGHT, context)
 
 
@@ -55,22 +65,12 @@ def oversight_view(request, slug: str):
 @recent_sign_in_required
 def oversight_revoke_view(request, slug: str, pk: int):
     organization = organization_get_for_overseer(user=request.user, slug=slug)
-    try:
-        agent = agent_get_for_organization(organization=organization, pk=pk)
-    except Token.DoesNotExist as exc:
-        raise Http404("No such agent connection.") from exc
-    if request.method == "GET":
-        context = _oversight_context(organization, agent=agent, confirming=True)
-        if request.htmx:
-            return render(request, f"{OVERSIGHT}#agent-row", context)
-        return render(request, "agents/oversight_revoke.html", context)
-    token_revoke(token=agent, by=request.user)
-    notice = (
-        f"Revoked {agent.owner.email}’s agent connection “{agent.name}”. They have been emailed."
+    agent = _overseen(organization, pk)
+    return revoke_flow(
+        request,
+        agent,
+        _oversight_context(organization),
+        notice=f"Revoked {agent.owner.email}’s agent connection “{agent.name}”. "
+        "They have been emailed.",
+        done_url=reverse("agent-oversight", args=[organization.slug]),
     )
-    if request.htmx:
-        return render(
-            request, f"{OVERSIGHT}#oversight-table", _oversight_context(organization, notice=notice)
-        )
-    messages.success(request, notice)
-    return redirect("agent-oversight", slug=organization.slug)

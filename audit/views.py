@@ -20,6 +20,7 @@ def organization_log_view(request, slug: str):
     organization = organization_get_for_overseer(user=request.user, slug=slug)
     form = AuditFilterForm(request.GET or None, organization=organization)
     filters = {}
+    page = None  # while the filters are invalid, nothing is shown as if it matched them
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         filters = {
@@ -29,9 +30,10 @@ def organization_log_view(request, slug: str):
             "since": data["since"],
             "until": data["until"],
         }
-    page = Paginator(audit_list(organization=organization, **filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    if not form.is_bound or form.is_valid():
+        page = Paginator(audit_list(organization=organization, **filters), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -39,10 +41,11 @@ def organization_log_view(request, slug: str):
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "active_tab": f"audit-{organization.slug}",
+        "active_tab": "organization",
+        "org_tab": "audit",
         "retention_days": settings.AUDIT_RETENTION_DAYS,
     }
     template = "audit/organization_log.html"
-    if request.htmx and request.htmx.target == "audit-results":
-        template += "#audit-results"
+    if request.htmx and request.htmx.target == "audit-card":
+        template += "#audit-card"
     return render(request, template, context)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("orgs.urls")),
     path("", include("tokens.urls")),
     path("", include("agents.urls")),
     path("", include("audit.urls")),

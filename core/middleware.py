@@ -2,6 +2,7 @@ import logging
 import os
 import re
 from contextvars import ContextVar
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -59,8 +60,20 @@ class HtmxRedirectMiddleware:
             and 300 <= response.status_code < 400
             and response.has_header("Location")
         ):
-            return HttpResponseClientRedirect(response["Location"])
+            return HttpResponseClientRedirect(self._back_to_the_page(request, response["Location"]))
         return response
+
+    @staticmethod
+    def _back_to_the_page(request, location: str) -> str:
+        """A `next` that names the fragment's URL (a table row, a form's POST target) should
+        bring the user back to the page they were on instead."""
+        target = urlsplit(location)
+        params = parse_qs(target.query)
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if params.get("next") != [request.path] or current.netloc != request.get_host():
+            return location
+        params["next"] = [current.path + (f"?{current.query}" if current.query else "")]
+        return urlunsplit(target._replace(query=urlencode(params, doseq=True)))
 
 
 class PrivatePagesMiddleware:

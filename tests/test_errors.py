@@ -144,3 +144,18 @@ def test_the_audit_page_is_never_cached(client, user, org):
     sign_in(client, user)
     response = client.get(f"/orgs/{org.slug}/audit/")
     assert "no-store" in response["Cache-Control"] and "HX-Request" in response["Vary"]
+
+
+def test_an_htmx_request_without_a_session_is_sent_to_sign_in_as_a_full_page(client, user, org):
+    from tests.factories import make_token
+
+    token, _ = make_token(owner=user, organization=org)
+    response = client.post(
+        f"/settings/developer/tokens/{token.pk}/revoke/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/settings/developer/?q=ci",
+    )
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fsettings%2Fdeveloper%2F%3Fq%3Dci"
+    token.refresh_from_db()
+    assert token.revoked_at is None

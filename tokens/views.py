@@ -87,8 +87,32 @@ def _owned(request, surface: Surface, pk: int) -> Token:
 
 
 def list_page(request, surface: Surface):
+    if request.htmx and request.GET.get("row", "").isdigit():
+        # Cancel on a revoke confirmation: the row as it was, focus back on its Revoke.
+        token = _owned(request, surface, int(request.GET["row"]))
+        return row(request, token, {"surface": surface})
     wants_table = request.htmx and request.htmx.target == "token-table"
     return _list_page(request, surface, partial=f"{TABLE}#token-table" if wants_table else None)
+
+
+def row(request, token, context: dict):
+    """One table row, after Cancel: Revoke gets the focus back."""
+    return render(request, f"{TABLE}#token-row", {**context, "token": token, "restore_focus": True})
+
+
+def revoke_flow(request, token, context: dict, *, notice: str, done_url: str):
+    """GET: the confirmation (in the row with HTMX, else a page). POST: revoke, then the row
+    becomes the notice, which gets the focus (HTMX), or back to the list with a message."""
+    context = {**context, "token": token}
+    if request.method == "GET":
+        if request.htmx:
+            return render(request, f"{TABLE}#token-row", {**context, "confirming": True})
+        return render(request, "tokens/revoke_page.html", context)
+    token_revoke(token=token, by=request.user)
+    if request.htmx:
+        return render(request, f"{TABLE}#revoked-row", {**context, "notice": notice})
+    messages.success(request, notice)
+    return redirect(done_url)
 
 
 def create(request, surface: Surface):
@@ -134,25 +158,13 @@ def create(request, surface: Surface):
 
 def revoke(request, surface: Surface, pk: int):
     token = _owned(request, surface, pk)
-    if request.method == "GET":
-        context = {"token": token, "surface": surface, "active_tab": surface.tab}
-        if request.htmx:
-            return render(request, f"{TABLE}#token-row", {**context, "confirming": True})
-        return render(request, "tokens/token_revoke.html", context)
-    token_revoke(token=token, by=request.user)
-    notice = f"Revoked “{token.name}”. Requests using it are refused from now on."
-    if request.htmx:
-        return render(
-            request,
-            f"{TABLE}#token-table",
-            {
-                "tokens": token_list(owner=request.user, kind=surface.kind),
-                "notice": notice,
-                "surface": surface,
-            },
-        )
-    messages.success(request, notice)
-    return redirect(surface.list_url)
+    return revoke_flow(
+        request,
+        token,
+        {"surface": surface, "active_tab": surface.tab},
+        notice=f"Revoked “{token.name}”. Requests using it are refused from now on.",
+        done_url=reverse(surface.list_url),
+    )
 
 
 def detail(request, surface: Surface, pk: int):
@@ -223,6 +235,7 @@ def policy_view(request, slug: str):
         "organization": organization,
         "form": form,
         "without_two_factors": member_list_without_two_factors(organization=organization),
-        "active_tab": f"policy-{organization.slug}",
+        "active_tab": "organization",
+        "org_tab": "policy",
     }
     return render(request, "tokens/policy.html", context)

@@ -1,5 +1,49 @@
 // Progressive enhancement only: every page works without this file.
 
+// One live region for every notice (created, copied, revoked, errors). Announcements replace the
+// text, so a screen reader reads each one; a notice that is not an error fades after a while.
+const live = () => document.getElementById("live-region");
+let liveTimer;
+function announce(text, { error = false } = {}) {
+  const region = live();
+  if (!region || !text) return;
+  clearTimeout(liveTimer);
+  const notice = document.createElement("p");
+  notice.textContent = text;
+  notice.classList.toggle("is-error", error);
+  region.replaceChildren(notice);
+  if (!error) liveTimer = setTimeout(() => region.replaceChildren(), 6000);
+}
+
+// After a page load or an HTMX swap: move focus where the server asked (data-autofocus) and
+// announce what it said (data-announce).
+function settle(root) {
+  const announced = root.querySelector?.("[data-announce]") || (root.matches?.("[data-announce]") ? root : null);
+  if (announced) {
+    announce(announced.dataset.announce);
+    announced.removeAttribute("data-announce");
+  }
+  const target = root.matches?.("[data-autofocus]") ? root : root.querySelector?.("[data-autofocus]");
+  if (target) {
+    target.removeAttribute("data-autofocus");
+    if (!target.hasAttribute("tabindex") && !target.matches("a, button, input, select, textarea")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+  }
+}
+document.addEventListener("DOMContentLoaded", () => settle(document));
+document.addEventListener("htmx:afterSettle", (event) => {
+  settle(event.detail.elt);
+  // A new token's panel: the secret is what matters now.
+  const panel = document.getElementById("new-token-panel");
+  if (panel && !panel.dataset.focused) {
+    panel.dataset.focused = "1";
+    panel.focus();
+    announce("Token created. Copy it now: it is shown only once.");
+  }
+});
+
 // Copy buttons: <button data-copy="element-id">.
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-copy]");
@@ -13,9 +57,42 @@ document.addEventListener("click", async (event) => {
     source.select?.();
     document.execCommand("copy");
   }
-  const label = button.textContent;
+  const label = button.dataset.label || button.textContent;
+  button.dataset.label = label;
   button.textContent = "Copied";
+  announce("Copied to the clipboard.");
   setTimeout(() => { button.textContent = label; }, 2000);
+});
+
+// Escape in a revoke confirmation is its Cancel.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const confirming = event.target.closest?.(".confirming, .confirm");
+  confirming?.querySelector("[data-cancel]")?.click();
+});
+
+// HTMX failures are never silent: say what did not happen, in the live region. The form keeps
+// what was typed (HTMX swaps nothing on an error).
+function failed(event, fallback) {
+  const source = event.detail.elt.closest("[data-error]");
+  announce(source?.dataset.error || fallback, { error: true });
+}
+document.addEventListener("htmx:responseError", (event) =>
+  failed(event, "Something went wrong on our side; nothing changed. Try again."));
+document.addEventListener("htmx:sendError", (event) =>
+  failed(event, "Couldn’t reach Tessera; nothing changed. Check your connection and try again."));
+
+// Busy while a request is in flight.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = event.detail.elt.closest("form");
+  const busy = form ? form.querySelector("[type=submit]") : event.detail.elt;
+  busy?.setAttribute("aria-busy", "true");
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt.closest("form");
+  (form || document).querySelectorAll("[aria-busy=true]").forEach((element) => {
+    element.removeAttribute("aria-busy");
+  });
 });
 
 // Show a field only when another has a value: <div data-show-when="access=custom">.
@@ -23,28 +100,86 @@ function syncDependentFields(root) {
   root.querySelectorAll("[data-show-when]").forEach((element) => {
     const [name, value] = element.dataset.showWhen.split("=");
     const form = element.closest("form");
-    if (!form) return;
-    const control = form.elements[name];
-    const current = control instanceof RadioNodeList || control?.tagName === "SELECT"
-      ? control.value
-      : control?.value;
-    element.hidden = current !== value;
+    const control = form?.elements[name];
+    if (!control) return;
+    element.hidden = control.value !== value;
   });
 }
-document.addEventListener("change", (event) => {
-  if (event.target.form) syncDependentFields(event.target.form);
-});
-document.addEventListener("DOMContentLoaded", () => syncDependentFields(document));
-document.addEventListener("htmx:load", (event) => syncDependentFields(event.detail.elt));
 
-// After a token is created, move focus to the panel that shows it.
-document.addEventListener("htmx:afterSettle", () => {
-  const panel = document.getElementById("new-token-panel");
-  if (panel && !panel.dataset.focused) {
-    panel.dataset.focused = "1";
-    panel.focus();
+// The token form: only the chosen organization's projects, which scopes its role allows, and
+// when the token would expire.
+function syncTokenForm(form) {
+  const organization = form.elements.organization;
+  if (organization) {
+    const chosen = organization.selectedOptions?.[0] || organization.options?.[organization.selectedIndex];
+    const orgId = organization.value;
+    let shown = 0;
+    form.querySelectorAll("[data-org]").forEach((option) => {
+      const item = option.closest("label")?.parentElement || option;
+      const mine = option.dataset.org === orgId;
+      item.hidden = !mine;
+      if (!mine) option.checked = false;
+      shown += mine;
+    });
+    const none = form.querySelector("[data-no-projects]");
+    if (none) none.hidden = shown > 0;
+    const allowed = new Set((chosen?.dataset.allowedScopes || "").split(" ").filter(Boolean));
+    const role = chosen?.dataset.role || "";
+    form.querySelectorAll("input[name=scopes]").forEach((box) => {
+      const label = box.closest("label");
+      if (!label || !chosen?.dataset.allowedScopes) return;
+      let note = label.querySelector(".not-granted");
+      if (allowed.has(box.value)) {
+        note?.remove();
+      } else if (!note) {
+        note = document.createElement("span");
+        note.className = "not-granted";
+        label.append(note);
+      }
+      if (note && !allowed.has(box.value)) note.textContent = `(your role, ${role}, does not allow this)`;
+    });
+  }
+  const expiry = form.elements.expiry;
+  const preview = form.querySelector("[data-expiry-preview]");
+  if (expiry && preview) {
+    const option = expiry.selectedOptions?.[0];
+    const custom = form.elements.expires_on;
+    let text = option?.dataset.expires ? `Expires on ${option.dataset.expires}.` : "";
+    if (expiry.value === "custom" && custom?.value) {
+      const [year, month, day] = custom.value.split("-").map(Number);
+      const date = new Date(year, month - 1, day);
+      if (!Number.isNaN(date.getTime())) {
+        text = `Expires at the end of ${date.toLocaleDateString("en-US", {
+          weekday: "short", month: "short", day: "numeric", year: "numeric",
+        })}.`;
+      }
+    }
+    preview.textContent = text;
+    preview.hidden = !text;
+    const never = form.querySelector("[data-no-expiry-caution]");
+    if (never) never.hidden = expiry.value !== "never";
+  }
+}
+
+function syncForms(root) {
+  syncDependentFields(root);
+  root.querySelectorAll("form[data-token-form]").forEach(syncTokenForm);
+  root.querySelectorAll("[data-js-hide]").forEach((element) => { element.hidden = true; });
+}
+document.addEventListener("change", (event) => {
+  const form = event.target.form;
+  if (!form) return;
+  syncDependentFields(form);
+  if (form.matches("[data-token-form]")) syncTokenForm(form);
+  if (event.target.matches("[data-autosubmit]")) form.requestSubmit();
+});
+document.addEventListener("input", (event) => {
+  if (event.target.name === "expires_on" && event.target.form?.matches("[data-token-form]")) {
+    syncTokenForm(event.target.form);
   }
 });
+document.addEventListener("DOMContentLoaded", () => syncForms(document));
+document.addEventListener("htmx:load", (event) => syncForms(event.detail.elt));
 
 // allauth's passkey scripts report a failed or cancelled browser prompt as an event: say so on the
 // page (mfa/webauthn/snippets/error.html) rather than only in the console.

@@ -92,9 +92,9 @@ def test_agent_list_partial_and_revoke(signed_in, user, org):
     assert table.lstrip().startswith('<section id="token-table"')
     assert "<html" not in table and "Your agent connections" in table
     url = f"/settings/agents/{token.pk}/revoke/"
-    assert "Revoke token" in signed_in.get(url, **HTMX).content.decode()
+    assert "Revoke connection" in signed_in.get(url, **HTMX).content.decode()
     after = signed_in.post(url, **HTMX).content.decode()
-    assert "No agents connected yet." in after
+    assert "Revoked “Agent”" in after
     token.refresh_from_db()
     assert token.revoked_at is not None
     from django.test import Client
@@ -224,9 +224,9 @@ def test_an_admin_revokes_a_members_agent_the_member_is_emailed_and_the_log_says
     sign_in(client, team["admin"])
     url = f"/orgs/{team['org'].slug}/agents/{team['agent'].pk}/revoke/"
     assert "Revoke connection" in client.get(url, **HTMX).content.decode()
-    table = client.post(url, **HTMX).content.decode()
-    assert table.lstrip().startswith('<section id="oversight-table"')
-    assert "They have been emailed" in table
+    notice = client.post(url, **HTMX).content.decode()
+    assert notice.lstrip().startswith(f'<tr id="token-{team["agent"].pk}" class="row-notice"')
+    assert "They have been emailed" in notice
     team["agent"].refresh_from_db()
     assert team["agent"].revoked_by == team["admin"]
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["member@acme.test"]
@@ -258,10 +258,10 @@ def test_oversight_page_full_and_partial(client, team):
     sign_in(client, team["owner"])
     full = client.get(f"/orgs/{team['org'].slug}/agents/")
     assert "<html" in full.content.decode()
-    partial = client.get(
-        f"/orgs/{team['org'].slug}/agents/", HTTP_HX_TARGET="oversight-table", **HTMX
-    )
-    assert partial.content.decode().lstrip().startswith('<section id="oversight-table"')
+    partial = client.get(f"/orgs/{team['org'].slug}/agents/", HTTP_HX_TARGET="token-table", **HTMX)
+    assert partial.content.decode().lstrip().startswith('<section id="token-table"')
+    row = client.get(f"/orgs/{team['org'].slug}/agents/?row={team['agent'].pk}", **HTMX)
+    assert row.content.decode().lstrip().startswith(f'<tr id="token-{team["agent"].pk}"')
 
 
 def test_the_audit_log_filters_and_paginates(client, team):
@@ -290,7 +290,12 @@ def test_the_audit_log_filters_and_paginates(client, team):
     assert "POST /old" not in recent.content.decode()
     bad = client.get(base, {"since": "2026-02-01", "until": "2026-01-01"})
     assert "Pick a date on or after the start date." in bad.content.decode()
+    # An invalid range shows no events at all, rather than the unfiltered log as if it matched.
+    assert bad.context["page"] is None and "Fix the filters above" in bad.content.decode()
+    assert "POST /old" not in bad.content.decode()
     by_member = client.get(base, {"member": team["owner"].pk})
     assert by_member.context["page"].paginator.count == 0
-    partial = client.get(base, {"page": 2}, HTTP_HX_TARGET="audit-results", **HTMX)
-    assert partial.content.decode().lstrip().startswith('<div id="audit-results"')
+    partial = client.get(base, {"page": 2}, HTTP_HX_TARGET="audit-card", **HTMX)
+    assert partial.content.decode().lstrip().startswith('<section id="audit-card"')
+    bad_partial = client.get(base, {"until": "9999-01-01"}, HTTP_HX_TARGET="audit-card", **HTMX)
+    assert "Pick a date up to today." in bad_partial.content.decode()  # the errors swap in too

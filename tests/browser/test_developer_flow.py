@@ -70,8 +70,10 @@ def test_create_use_reload_revoke(page, live_server, shot):
     expect(page.get_by_role("button", name="Revoke token")).to_be_visible()
     shot(page, "05-revoke-confirm")
     page.get_by_role("button", name="Revoke token").click()
-    expect(page.get_by_text("Revoked “Reporting script”")).to_be_visible()
-    expect(page.locator("#token-table tbody tr")).to_have_count(0)
+    notice = page.locator("#token-table tbody tr.row-notice p")
+    expect(notice).to_have_text(re.compile("^Revoked “Reporting script”"))
+    expect(notice).to_be_focused()  # the message that replaced the row takes the focus
+    expect(page.locator("#live-region")).to_contain_text("Revoked “Reporting script”")
     shot(page, "06-token-revoked")
 
     assert api_me(live_server.url, secret) == 401
@@ -98,7 +100,9 @@ def test_copy_button_and_custom_fields(page, live_server, shot, browser):
     # Submitting with no scope chosen keeps what was typed and says what is missing.
     page.get_by_label("Name").fill("Deploy bot")
     page.get_by_role("button", name="Generate token").click()
-    expect(page.get_by_text("Choose at least one scope.")).to_be_visible()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()  # the error summary takes the focus and links to the field
+    expect(summary.get_by_role("link", name="Scopes: Choose at least one scope.")).to_be_visible()
     expect(page.get_by_label("Name")).to_have_value("Deploy bot")
     shot(page, "07-form-errors")
 

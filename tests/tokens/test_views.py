@@ -238,17 +238,37 @@ def test_revoke_confirmation_page_then_revoke(signed_in, user, org):
     assert "Revoked “Leaky”" in signed_in.get(PAGE).content.decode()
 
 
-def test_revoke_by_htmx_confirms_in_the_row_then_returns_the_table(signed_in, user, org):
+def test_revoke_by_htmx_confirms_in_the_row_then_the_row_becomes_the_notice(signed_in, user, org):
     token, _ = make_token(owner=user, organization=org, name="Leaky")
     url = f"/settings/developer/tokens/{token.pk}/revoke/"
     row = signed_in.get(url, **HTMX).content.decode()
     assert row.lstrip().startswith(f'<tr id="token-{token.pk}" class="confirming"')
-    assert "Revoke token" in row
-    table = signed_in.post(url, **HTMX).content.decode()
-    assert table.lstrip().startswith('<section id="token-table"')
-    assert "Revoked “Leaky”" in table and "No tokens yet." in table
+    assert "Revoke token" in row and "data-autofocus" in row  # the confirmation takes the focus
+    notice = signed_in.post(url, **HTMX).content.decode()
+    assert notice.lstrip().startswith(f'<tr id="token-{token.pk}" class="row-notice"')
+    assert "Revoked “Leaky”" in notice
+    assert 'data-autofocus data-announce="Revoked “Leaky”' in notice
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_cancel_brings_the_row_back_with_the_focus_on_its_revoke(signed_in, user, org):
+    token, _ = make_token(owner=user, organization=org, name="Keep")
+    row = signed_in.get(f"{PAGE}?row={token.pk}", **HTMX).content.decode()
+    assert row.lstrip().startswith(f'<tr id="token-{token.pk}" class=""')
+    revoke_link = row[row.rindex("<a ", 0, row.index('aria-label="Revoke Keep"')) :]
+    assert "data-autofocus" in revoke_link.split(">")[0]
+    stranger = make_user()
+    org.memberships.create(user=stranger, role=Role.MEMBER)
+    other_users_token, _ = make_token(owner=stranger, organization=org)
+    assert signed_in.get(f"{PAGE}?row={other_users_token.pk}", **HTMX).status_code == 404
+
+
+def test_expired_tokens_offer_no_revoke(signed_in, user, org):
+    token, _ = make_token(owner=user, organization=org, name="Old")
+    Token.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    html = signed_in.get(PAGE).content.decode()
+    assert "Revoke Old" not in html and "Details of expired Old" in html
 
 
 def test_nobody_can_revoke_someone_elses_token(signed_in, org):
@@ -295,6 +315,6 @@ def test_list_says_when_the_owners_role_limits_a_token(signed_in, user, org):
     org.memberships.filter(user=user).update(role=Role.MEMBER)
     html = signed_in.get(PAGE).content.decode()
     assert "Limited by your role (member)" in html
-    assert 'title="Effective access: projects:read, tasks:read, tasks:write"' in html
+    assert "Limited by your role (member): projects:read, tasks:read, tasks:write" in html
     org.memberships.filter(user=user).update(role=Role.OWNER)
     assert "Limited by your role" not in signed_in.get(PAGE).content.decode()

@@ -1,9 +1,9 @@
 import math
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from tokens.permissions import SCOPES, describe_access, effective_scopes
 
@@ -28,32 +28,78 @@ def projects_summary(token) -> str:
 
 @register.simple_tag
 def role_limit(token) -> str:
-    """A note when the owner's current role allows less than the token's scopes."""
+    """A note, in words, when the owner's current role allows less than the token's scopes."""
     effective = effective_scopes(token)
     if effective == frozenset(token.scopes):
         return ""
     if token.role is None:
         return format_html(
-            '<span class="muted small">You are no longer in this organization</span>'
+            '<span class="muted small block">You are no longer in this organization</span>'
         )
     allowed = ", ".join(scope for scope in SCOPES if scope in effective) or "nothing"
     return format_html(
-        '<span class="muted small" title="Effective access: {}">Limited by your role ({})</span>',
-        allowed,
-        token.role,
+        '<span class="muted small block">Limited by your role ({}): {}</span>', token.role, allowed
     )
 
 
+def exact(moment) -> str:
+    return timezone.localtime(moment).strftime("%b %-d, %Y %H:%M %Z")
+
+
 @register.simple_tag
-def expiry_badge(token) -> str:
-    """Expired, expiring soon, the days left, or no expiry: a badge with the exact date on hover."""
+def token_status(token) -> str:
+    """One badge for where a token stands: expired, expiring soon, days left, or no expiry. The
+    exact time is in the text beside it, not only in a tooltip."""
+    if token.revoked_at is not None:
+        return format_html(
+            '<span class="badge badge-danger">Revoked</span> '
+            '<span class="muted small block">{}</span>',
+            exact(token.revoked_at),
+        )
     if token.expires_at is None:
-        return mark_safe('<span class="badge badge-muted">No expiry</span>')
-    when = timezone.localtime(token.expires_at).strftime("%b %-d, %Y %H:%M %Z")
+        return format_html('<span class="badge badge-neutral">{}</span>', "No expiry")
+    when = exact(token.expires_at)
     left = (token.expires_at - timezone.now()).total_seconds()
     if left <= 0:
-        return format_html('<span class="badge badge-danger" title="{}">Expired</span>', when)
+        return format_html(
+            '<span class="badge badge-danger">Expired</span> '
+            '<span class="muted small block">{}</span>',
+            when,
+        )
     days = math.ceil(left / 86400)
     text = "Expires within a day" if days <= 1 else f"Expires in {days} days"
     tone = "badge-warning" if days <= 7 else "badge-neutral"
-    return format_html('<span class="badge {}" title="{}">{}</span>', tone, when, text)
+    return format_html(
+        '<span class="badge {}">{}</span> <span class="muted small block">{}</span>',
+        tone,
+        text,
+        when,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def token_urls(context, token) -> dict:
+    """Where a row's actions go: the owner's pages, or with `oversight` in the context, an
+    organization admin's oversight of members' agents."""
+    organization = context.get("oversight")
+    if organization is not None:
+        back = reverse("agent-oversight", args=[organization.slug])
+        return {
+            "revoke": reverse("agent-oversight-revoke", args=[organization.slug, token.pk]),
+            "detail": None,
+            "list": back,
+            "row": f"{back}?row={token.pk}",
+        }
+    surface = context["surface"]
+    back = reverse(surface.list_url)
+    return {
+        "revoke": reverse(surface.revoke_url, args=[token.pk]),
+        "detail": reverse(surface.detail_url, args=[token.pk]),
+        "list": back,
+        "row": f"{back}?row={token.pk}",
+    }
+
+
+@register.filter
+def is_expired(token) -> bool:
+    return token.expires_at is not None and token.expires_at <= timezone.now()
