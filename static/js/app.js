@@ -82,16 +82,18 @@ document.addEventListener("htmx:responseError", (event) =>
 document.addEventListener("htmx:sendError", (event) =>
   failed(event, "Couldn’t reach Tessera; nothing changed. Check your connection and try again."));
 
-// Busy while a request is in flight.
+// Busy while a request is in flight: the button says so and cannot be pressed twice.
 document.addEventListener("htmx:beforeRequest", (event) => {
   const form = event.detail.elt.closest("form");
   const busy = form ? form.querySelector("[type=submit]") : event.detail.elt;
-  busy?.setAttribute("aria-busy", "true");
+  if (!busy) return;
+  busy.setAttribute("aria-busy", "true");
+  if (busy.tagName === "BUTTON") busy.disabled = true;
 });
-document.addEventListener("htmx:afterRequest", (event) => {
-  const form = event.detail.elt.closest("form");
-  (form || document).querySelectorAll("[aria-busy=true]").forEach((element) => {
+document.addEventListener("htmx:afterRequest", () => {
+  document.querySelectorAll("[aria-busy=true]").forEach((element) => {
     element.removeAttribute("aria-busy");
+    if (element.tagName === "BUTTON") element.disabled = false;
   });
 });
 

@@ -1,4 +1,7 @@
+import json
 import os
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,16 @@ def expect_clipboard(page, expected: str, timeout: float = 10_000) -> None:
         arg=expected,
         timeout=timeout,
     )
+
+
+def api_me(base_url: str, secret: str) -> int:
+    """The status GET /api/v1/me answers for this token, over real HTTP."""
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            json.load(response)
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code

@@ -1,7 +1,4 @@
-import json
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -9,21 +6,9 @@ from playwright.sync_api import expect
 from orgs.models import Role
 from tests.factories import PASSWORD, make_org, make_project, make_user
 
-from .conftest import expect_clipboard
+from .conftest import api_me, expect_clipboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def api_me(base_url: str, secret: str) -> int:
-    request = urllib.request.Request(
-        f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            json.load(response)
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def sign_in(page, email: str):

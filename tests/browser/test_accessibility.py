@@ -1,0 +1,136 @@
+"""Every page, light and dark, at 1280 and 390 px: axe-core finds no serious or critical
+violation, and nothing is wider than the screen (at 390 px, and at 200% zoom)."""
+
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from audit.services import audit_record
+from orgs.models import Role
+from tests.factories import PASSWORD, make_org, make_project, make_token, make_user
+from tokens.models import Token
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Axe()
+SIGNED_OUT = ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/nope/"]
+SIGNED_IN = [
+    "/settings/profile/",
+    "/settings/security/",
+    "/settings/developer/",
+    "/settings/developer/new",
+    "/settings/developer/tokens/{token}/",
+    "/settings/developer/tokens/{token}/revoke/",
+    "/settings/agents/",
+    "/settings/agents/new",
+    "/settings/agents/{agent}/",
+    "/orgs/acme/agents/",
+    "/orgs/acme/audit/",
+    "/orgs/acme/audit/?since=2026-02-01&until=2026-01-01",
+    "/orgs/acme/policy/",
+    "/accounts/email/",
+    "/accounts/password/change/",
+    "/accounts/2fa/",
+    "/accounts/sessions/",
+]
+
+
+@pytest.fixture
+def world(db):
+    owner = make_user(email="olivia.owner.with.a.rather.long.address@example-company.com")
+    member = make_user(email="dev@example.com")
+    acme = make_org(name="Acme", members={owner: Role.OWNER, member: Role.MEMBER})
+    acme.slug = "acme"
+    acme.save()
+    make_org(name="Globex Corporation", members={owner: Role.ADMIN})
+    make_project(organization=acme, name="Website")
+    token, _ = make_token(
+        owner=owner, organization=acme,
+        name="Nightly export of every project to the warehouse, with retries",
+    )  # fmt: skip
+    expired, _ = make_token(owner=owner, organization=acme, name="Old CI")
+    Token.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=2))
+    agent, _ = make_token(owner=owner, organization=acme, name="Claude Code", kind="agt")
+    make_token(owner=member, organization=acme, name="Member's Cursor", kind="agt")
+    audit_record(event="api.write", token=token, action="POST /api/v1/projects/1/tasks", status=201)
+    return {"owner": owner, "token": token.pk, "agent": agent.pk}
+
+
+def sign_in(page, email):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/settings/developer/")
+
+
+def audit(page, where: str, width: int) -> list[str]:
+    """Serious or critical axe violations, and overflow, on the page as it is now."""
+    problems = []
+    for violation in AXE.run(page).response["violations"]:
+        if violation["impact"] in {"serious", "critical"}:
+            nodes = [(node["target"], node["failureSummary"]) for node in violation["nodes"]]
+            problems.append(f"{where} @{width}: {violation['id']} ({violation['impact']})")
+            problems += [f"    {target}: {summary}" for target, summary in nodes[:3]]
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    if scroll_width > width:
+        problems.append(f"{where} @{width}: {scroll_width} px wide")
+    return problems
+
+
+def check(page, path: str, width: int) -> list[str]:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(path)
+    expect(page.locator("main")).to_be_visible()
+    return audit(page, path, width)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_passes_axe_and_fits_the_screen(browser, live_server, world, scheme, shot):
+    context = browser.new_context(base_url=live_server.url, color_scheme=scheme)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems = []
+    try:
+        for path in SIGNED_OUT:
+            for width in (1280, 390):
+                problems += check(page, path, width)
+        sign_in(page, world["owner"].email)
+        for template in SIGNED_IN:
+            path = template.format(**world)
+            for width in (1280, 390):
+                problems += check(page, path, width)
+        # The one-time secret's page, at both widths.
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto("/settings/developer/new")
+            page.get_by_label("Name").fill(f"Fresh {width}")
+            page.get_by_role("button", name="Generate token").click()
+            expect(page.locator("#new-token-panel")).to_be_focused()
+            problems += audit(page, "the new token", width)
+            shot(page, f"a11y-created-{scheme}-{width}")
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_pages_fit_at_200_percent_zoom(browser, live_server, world):
+    """1280 px at 200% zoom lays out like 640 CSS px."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 640, "height": 450}, device_scale_factor=2
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, world["owner"].email)
+        wide = []
+        for template in SIGNED_IN:
+            page.goto(template.format(**world))
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 640:
+                wide.append(f"{template}: {width}")
+        assert wide == []
+    finally:
+        context.close()
