@@ -1,6 +1,7 @@
 """Small factories: real rows made through the same services the app uses."""
 
 import itertools
+import re
 import time
 from datetime import timedelta
 
@@ -71,6 +72,13 @@ def sign_in(client, user: User, *, recently: bool = True) -> None:
         session.save()
 
 
+def secret_in(response_or_html) -> str:
+    """The one-time secret on a created-token page (the read-only field in its panel)."""
+    html = getattr(response_or_html, "content", response_or_html)
+    html = html.decode() if isinstance(html, bytes) else html
+    return re.search(r'id="new-token-value"[^>]*>(tsr_[a-z]{3}_\w{36})<', html).group(1)
+
+
 def bearer(secret: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
@@ -83,5 +91,6 @@ __all__ = [
     "make_project",
     "make_token",
     "make_user",
+    "secret_in",
     "sign_in",
 ]

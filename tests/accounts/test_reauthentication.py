@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from tests.factories import PASSWORD, make_org, make_user, sign_in
+from tests.factories import PASSWORD, make_org, make_user, secret_in, sign_in
 from tokens.models import Token
 
 NEW = "/settings/developer/new"
@@ -101,8 +101,7 @@ def test_the_owner_is_emailed_about_a_new_token_without_the_secret(
             HTTP_USER_AGENT="Firefox/140",
             REMOTE_ADDR="203.0.113.9",
         )
-    html = response.content.decode()
-    secret = html[html.index('value="tsr_pat_') + 7 :].split('"', 1)[0]
+    secret = secret_in(response)
     token = Token.objects.get()
     message = mail.outbox[-1]
     assert message.to == [user.email]

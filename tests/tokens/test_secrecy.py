@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from tests.factories import make_user, sign_in
+from tests.factories import make_user, secret_in, sign_in
 from tokens.models import Token
 
 
@@ -32,9 +32,7 @@ def test_after_create_use_and_revoke_the_secret_is_nowhere(client, user, org, ca
             "expiry": "30",
         },
     )
-    html = response.content.decode()
-    start = html.index('id="new-token-value"')
-    secret = html[html.index('value="', start) + 7 :].split('"', 1)[0]
+    secret = secret_in(response)
     api = client.__class__()
     assert api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
     token = Token.objects.get()
@@ -120,8 +118,7 @@ def test_a_full_database_dump_holds_no_secret(client):
             "expiry": "7",
         },
     ).content.decode()
-    start = html.index('id="new-token-value"')
-    secret = html[html.index('value="', start) + 7 :].split('"', 1)[0]
+    secret = secret_in(html)
     assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
     client.post(f"/settings/developer/tokens/{Token.objects.get().pk}/revoke/")
 

@@ -5,7 +5,7 @@ from django.test import Client
 from django.utils import timezone
 
 from orgs.models import Role
-from tests.factories import make_org, make_project, make_token, make_user, sign_in
+from tests.factories import make_org, make_project, make_token, make_user, secret_in, sign_in
 from tokens import codec
 from tokens.models import Token
 
@@ -24,13 +24,6 @@ def form_data(org, **overrides):
         "expiry": "30",
         **overrides,
     }
-
-
-def secret_in(response) -> str:
-    html = response.content.decode()
-    start = html.index('id="new-token-value"')
-    value = html[html.index('value="', start) + 7 :]
-    return value[: value.index('"')]
 
 
 def test_page_requires_sign_in(client, db):
