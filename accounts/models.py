@@ -31,6 +31,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Emails before one's tokens expire (manage.py notify_expiring); accounts.services switches it.
+    token_expiry_reminders = models.BooleanField(default=True)
 
     objects = UserManager()
 

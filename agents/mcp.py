@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from audit.services import audit_write
 from core.http import client_ip
+from tokens.models import Token
 from tokens.responses import missing_token, refusal, service_unavailable
 
 from .tools import TOOLS, call_tool
@@ -53,15 +54,36 @@ def _origin_allowed(request) -> bool:
 def _initialize(request, params: dict) -> dict:
     requested = params.get("protocolVersion")
     token = request.token
+    if token.owner_id is None:
+        instructions = (
+            f"Tools act as a project token of the organization {token.organization_name}: "
+            "its own project only, with this token's scopes and never more than a member's."
+        )
+    else:
+        instructions = (
+            f"Tools act as {token.owner_email} in the organization {token.organization_name}, "
+            "with this token's scopes and never more than that person's role allows."
+        )
     return {
         "protocolVersion": requested if requested in SUPPORTED_VERSIONS else LATEST_VERSION,
         "capabilities": {"tools": {"listChanged": False}},
         "serverInfo": {"name": "tessera", "title": "Tessera", "version": "1.0.0"},
-        "instructions": (
-            f"Tools act as {token.owner_email} in the organization {token.organization_name}, "
-            "with this token's scopes and never more than that person's role allows."
-        ),
+        "instructions": instructions,
     }
+
+
+def _agent_connection_required(token) -> JsonResponse | None:
+    """The organization's policy may keep /mcp for agent connections: their own page, expiry
+    and admin oversight are why they exist. The flag comes with the token's one query."""
+    if token.kind == Token.Kind.AGENT or not token.agent_connections_required:
+        return None
+    settings_url = settings.SITE_URL.rstrip("/") + "/settings/agents/new"
+    return refusal(
+        "agent-connection-required",
+        f"{token.organization_name} requires agents to use agent connections, not "
+        f"{Token.Kind(token.kind).label.lower()}s: connect one at {settings_url}.",
+        mcp=True,
+    )
 
 
 def _call(request, message_id, params: dict) -> JsonResponse:
@@ -96,6 +118,8 @@ def mcp_endpoint(request):
         return refusal("forbidden-origin", "This Origin may not call /mcp.", mcp=True)
     if request.token is None:
         return missing_token(mcp=True)
+    if refused := _agent_connection_required(request.token):
+        return refused
 
     try:
         body = request.body

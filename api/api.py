@@ -24,6 +24,7 @@ from tokens.responses import (
     service_unavailable,
 )
 
+from .credentials import router as credentials_router
 from .me import router as me_router
 from .projects import router as projects_router
 
@@ -154,3 +155,4 @@ def problem_type(request, slug: str):
 
 api.add_router("/", me_router)
 api.add_router("/", projects_router)
+api.add_router("/", credentials_router)

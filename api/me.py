@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Literal
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from orgs.models import Role
 from tokens.models import Token
@@ -17,11 +17,16 @@ RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
 
 
 class UserOut(Schema):
-    email: str
+    """Who the token acts as. A project token belongs to a project, not a person: its `id` and
+    `email` are null and `name` says so, such as "Website (project token)"."""
+
+    id: int | None = Field(description="The person's stable id; null for a project token.")
+    email: str | None = Field(description="The person's email; null for a project token.")
     name: str
 
 
 class OrganizationOut(Schema):
+    id: int = Field(description="The organization's stable id (its slug may change).")
     slug: str
     name: str
     role: RoleName
@@ -33,6 +38,7 @@ class ProjectRef(Schema):
 
 
 class TokenOut(Schema):
+    id: int
     name: str
     kind: Kind
     prefix: str
@@ -40,7 +46,11 @@ class TokenOut(Schema):
     effective_scopes: list[Scope]
     all_projects: bool
     projects: list[ProjectRef] | None
+    project: ProjectRef | None = Field(
+        description="For a project token (kind prj), the one project it belongs to."
+    )
     created_at: datetime
+    last_used_at: datetime | None
     expires_at: datetime | None
 
 
@@ -60,14 +70,23 @@ def me(request):
     if not token.all_projects:
         projects = list(visible_projects(token).values("id", "name"))
     effective = effective_scopes(token)
+    project = None
+    if token.owner_id is None:  # a project token: it describes itself, not a person
+        project = projects[0] if projects else None
+        name = f"{project['name'] if project else token.name} (project token)"
+        user = {"id": None, "email": None, "name": name}
+    else:
+        user = {"id": token.owner_id, "email": token.owner_email, "name": token.owner_name}
     return {
-        "user": {"email": token.owner.email, "name": token.owner.name},
+        "user": user,
         "organization": {
-            "slug": token.organization.slug,
-            "name": token.organization.name,
+            "id": token.organization_id,
+            "slug": token.organization_slug,
+            "name": token.organization_name,
             "role": token.role,
         },
         "token": {
+            "id": token.pk,
             "name": token.name,
             "kind": token.kind,
             "prefix": token.prefix,
@@ -75,7 +94,9 @@ def me(request):
             "effective_scopes": [scope for scope in token.scopes if scope in effective],
             "all_projects": token.all_projects,
             "projects": projects,
+            "project": project,
             "created_at": token.created_at,
+            "last_used_at": token.last_used_at,
             "expires_at": token.expires_at,
         },
     }

@@ -4,6 +4,7 @@ POSTs, and the HTTP conventions clients rely on. Each class is one concern; none
 
 import hashlib
 import logging
+from datetime import UTC
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,6 +22,28 @@ API = "/api/"
 TOKEN_PATHS = ("/api/", "/mcp")
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 logger = logging.getLogger(__name__)
+
+
+class TokenExpiryMiddleware:
+    """Every authenticated /api and /mcp answer from a token that expires says when, in
+    `Tessera-Token-Expires` (RFC 3339, UTC), as GitHub's github-authentication-token-expiration
+    does, so a client can warn before it stops working. Outside the rate limit, so a 429 says it
+    too; a token without an expiry gets no header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        token = getattr(request, "token", None)
+        if token is not None and token.expires_at is not None:
+            response.headers["Tessera-Token-Expires"] = rfc3339(token.expires_at)
+        return response
+
+
+def rfc3339(moment) -> str:
+    """2026-03-01T12:00:00Z: UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class RateLimitMiddleware:

@@ -10,6 +10,8 @@ class AuditEvent(models.Model):
         TOKEN_CREATED = "token.created", "Token created"
         AGENT_CONNECTED = "agent.connected", "Agent connected"
         TOKEN_REVOKED = "token.revoked", "Token revoked"
+        TOKEN_ROTATED = "token.rotated", "Token rotated"
+        TOKEN_CAPPED = "token.expiry_capped", "Expiry shortened by policy"
         TOKEN_REJECTED = "token.rejected", "Used after revocation or expiry"
         API_WRITE = "api.write", "API write"
         MCP_WRITE = "mcp.write", "MCP tool write"
@@ -29,7 +31,8 @@ class AuditEvent(models.Model):
     organization = models.ForeignKey(
         "orgs.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    # Whose token it is, and who acted (the owner, an admin, or nobody for the incident command).
+    # Whose token it is (nobody for a project token), and who acted (the owner, an admin, or
+    # nobody for the shell, a leak report or a policy).
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -108,6 +108,7 @@ MIDDLEWARE = [
     # After AuthenticationMiddleware, so that on API paths it replaces the session user.
     "tokens.middleware.BearerTokenMiddleware",
     # After it: what the API promises once a token is known.
+    "api.middleware.TokenExpiryMiddleware",
     "api.middleware.RateLimitMiddleware",
     "api.middleware.IdempotencyMiddleware",
     "api.middleware.ApiConventionsMiddleware",
@@ -318,6 +319,11 @@ TOKEN_LAST_USED_INTERVAL_SECONDS = 60
 # Well-formed tokens that cannot be used (unknown, revoked, expired), per client address.
 AUTH_FAILURE_LIMIT_PER_MINUTE = int(env("AUTH_FAILURE_LIMIT_PER_MINUTE", "60"))
 AGENT_DEFAULT_EXPIRY_DAYS = 90
+# The lifetime of a personal or project token when none is chosen (the shell's default, and
+# what a policy that requires an expiry gives a token without one).
+TOKEN_DEFAULT_EXPIRY_DAYS = 30
+# Leaked-token reports (POST /api/v1/credentials/revoke) per client address per minute.
+CREDENTIAL_REPORTS_PER_MINUTE = int(env("CREDENTIAL_REPORTS_PER_MINUTE", "10"))
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
 
 

@@ -16,6 +16,13 @@ class Organization(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Members without a second factor cannot reach this organization's tokens, agents or API.
     require_two_factor = models.BooleanField(default=False)
+    # The token policy (owners set it; tokens.services.policy_update). None: no maximum.
+    token_max_lifetime_days = models.PositiveIntegerField(null=True, blank=True)
+    allow_no_expiry = models.BooleanField(default=True)
+    # /mcp takes agent connections only: personal and project tokens are refused there.
+    require_agent_connections = models.BooleanField(default=False)
+    # notify_expiring revokes tokens unused for this many days. None: never.
+    revoke_unused_after_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -57,5 +57,6 @@ class BearerTokenMiddleware:
                 logger.warning("Database unreachable while authenticating a token", exc_info=True)
                 return service_unavailable(mcp=mcp)
             request.token = token
-            request.user = SimpleLazyObject(lambda: token.owner)
+            if token.owner_id is not None:  # a project token acts as no person
+                request.user = SimpleLazyObject(lambda: token.owner)
         return self.get_response(request)

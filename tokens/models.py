@@ -1,14 +1,29 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
 class Token(models.Model):
-    """A personal access token or agent connection. Only its SHA-256 digest is stored."""
+    """A personal access token, agent connection or project token. Only its SHA-256 digest is
+    stored.
+
+    Personal tokens and agent connections belong to a person (`owner`). A project token belongs
+    to its `project` and has no owner: `created_by` only records who made it, so it survives its
+    creator leaving the organization.
+
+    A token stops working when it is revoked (`revoked_at`) or reaches `expires_at`. Rotation
+    (tokens.services.token_rotate) sets `rotated_at`, links the successor in `replaced_by`, and
+    brings `expires_at` forward to the end of the overlap (now, by default), so a rotated token
+    ends the way an expired one does and is refused as rotated.
+    """
 
     class Kind(models.TextChoices):
         PERSONAL = "pat", "Personal access token"
         AGENT = "agt", "Agent connection"
+        PROJECT = "prj", "Project token"
 
     class Client(models.TextChoices):
         CLAUDE_CODE = "claude-code", "Claude Code"
@@ -16,14 +31,42 @@ class Token(models.Model):
         VSCODE = "vscode", "VS Code"
         OTHER = "other", "Other MCP client"
 
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        ROTATED = "rotated", "Rotated"
+        REVOKED = "revoked", "Revoked"
+
     kind = models.CharField(max_length=3, choices=Kind.choices, default=Kind.PERSONAL)
     # For agent connections: which MCP client it was made for.
     client = models.CharField(max_length=20, choices=Client.choices, blank=True)
+    # None for project tokens (a check constraint keeps the two in step).
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tokens",
     )
     organization = models.ForeignKey(
         "orgs.Organization", on_delete=models.CASCADE, related_name="tokens"
+    )
+    # For project tokens: the project they belong to. Deleting the project revokes them (the
+    # row stays for the audit log; tokens.signals), hence SET_NULL rather than CASCADE.
+    project = models.ForeignKey(
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tokens",
+    )
+    # Who minted it: the owner, an admin for a project token, or nobody for the shell.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=500, blank=True)
@@ -35,6 +78,9 @@ class Token(models.Model):
     # False means the token reaches only `projects`; if those are deleted it reaches nothing.
     all_projects = models.BooleanField(default=True)
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="+")
+    # Addresses and networks the token may be used from, normalised and comma-separated (see
+    # tokens.ipallow); empty means anywhere. A string, so the auth query reads it as it is.
+    allowed_ips = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -50,17 +96,120 @@ class Token(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    rotated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    replaced_by = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+    )
+    # The first token of its rotation line (None for a token that is no one's successor), so
+    # the whole line, and its history, is one query away.
+    origin = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["digest"], name="token_digest_unique"),
+            # A rotated token keeps working through its overlap while its successor, of the same
+            # name, is already there.
             models.UniqueConstraint(
                 fields=["owner", "name"],
-                condition=models.Q(revoked_at__isnull=True),
+                condition=Q(revoked_at__isnull=True, rotated_at__isnull=True),
                 name="token_name_unique_among_active",
             ),
+            models.UniqueConstraint(
+                fields=["project", "name"],
+                condition=Q(revoked_at__isnull=True, rotated_at__isnull=True),
+                name="token_project_name_unique_among_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="prj", owner__isnull=True)
+                | (~Q(kind="prj") & Q(owner__isnull=False)),
+                name="token_owner_unless_project",
+            ),
         ]
-        indexes = [models.Index(fields=["owner", "kind", "-created_at"], name="token_owner_list")]
+        indexes = [
+            models.Index(fields=["owner", "kind", "-created_at"], name="token_owner_list"),
+            # Expiry reminders and the policy's caps look tokens up by expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(revoked_at__isnull=True),
+                name="token_expiry",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def state(self, now: datetime | None = None) -> str:
+        """Token.State: active, or how it ended (revoked, rotated past its overlap, expired)."""
+        if self.revoked_at is not None:
+            return self.State.REVOKED
+        if self.expires_at is not None and self.expires_at <= (now or timezone.now()):
+            return self.State.ROTATED if self.rotated_at is not None else self.State.EXPIRED
+        return self.State.ACTIVE
+
+    @property
+    def is_active(self) -> bool:
+        return self.state() == self.State.ACTIVE
+
+    @property
+    def in_overlap(self) -> bool:
+        """Rotated, and still working until its overlap ends (at `expires_at`)."""
+        return self.rotated_at is not None and self.is_active
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When it stopped working: revoked, end of its overlap, or expiry; None if active."""
+        state = self.state()
+        if state == self.State.REVOKED:
+            return self.revoked_at
+        if state == self.State.ACTIVE:
+            return None
+        return self.expires_at
+
+    @property
+    def ended_by(self):
+        """Who ended it (a User), or None: expiry, an operator or a policy ends tokens too.
+        List selectors join both users, so this costs no query there."""
+        state = self.state()
+        if state == self.State.REVOKED:
+            return self.revoked_by
+        if state == self.State.ROTATED:
+            return self.rotated_by
+        return None
+
+    @property
+    def allowed_ip_list(self) -> list[str]:
+        return [entry for entry in self.allowed_ips.split(",") if entry]
+
+
+class ExpiryReminder(models.Model):
+    """A reminder sent about a token's expiry, so that each kind goes out once per token."""
+
+    class Kind(models.TextChoices):
+        WEEK = "7d", "Expires within 7 days"
+        DAY = "1d", "Expires within a day"
+        EXPIRED = "expired", "Expired"
+
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "kind"], name="expiry_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.token}"

@@ -4,6 +4,9 @@ Effective access = the token's scopes ∩ what the owner's *current* role in the
 organization allows ∩ the token's project restriction. The role arrives with the token in the
 middleware's single query (`token.role`), so every request sees today's role, not the one the
 owner had when the token was made.
+
+A project token has no owner: its role is PROJECT_TOKEN_ROLE whoever made it, and it reaches its
+own project and nothing else.
 """
 
 from django.db.models import QuerySet
@@ -26,6 +29,9 @@ SCOPES: dict[str, str] = {
 }
 READ_ONLY = frozenset(scope for scope in SCOPES if scope.endswith(":read"))
 READ_WRITE = frozenset(SCOPES)
+
+# What a project token may do at most: a member's access, in its one project.
+PROJECT_TOKEN_ROLE = Role.MEMBER
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     Role.VIEWER: READ_ONLY,
@@ -63,6 +69,11 @@ def require(token, scope: str) -> None:
 
 def require_project_creation(token) -> None:
     require(token, PROJECTS_WRITE)
+    if token.kind == Token.Kind.PROJECT:
+        raise InsufficientScope(
+            PROJECTS_WRITE,
+            "A project token reaches only its own project and cannot create projects.",
+        )
     if not token.all_projects:
         raise InsufficientScope(
             PROJECTS_WRITE,
@@ -71,8 +82,11 @@ def require_project_creation(token) -> None:
 
 
 def visible_projects(token) -> QuerySet[Project]:
-    """The projects the token reaches: its organization's, narrowed by any project restriction."""
+    """The projects the token reaches: its organization's, narrowed by any project restriction,
+    or a project token's own project."""
     projects = Project.objects.filter(organization_id=token.organization_id)
+    if token.kind == Token.Kind.PROJECT:
+        return projects.filter(pk=token.project_id) if token.project_id else projects.none()
     if not token.all_projects:
         granted = Token.projects.through.objects.filter(token_id=token.pk).values("project_id")
         projects = projects.filter(pk__in=granted)

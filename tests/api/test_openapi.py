@@ -22,6 +22,7 @@ def test_operation_ids_are_what_clients_call(client, db):
     assert ids == {
         "me", "list_projects", "create_project", "get_project", "update_project",
         "delete_project", "list_tasks", "create_task", "get_task", "update_task", "delete_task",
+        "revoke_credentials",
     }  # fmt: skip
 
 
@@ -30,7 +31,7 @@ def test_enums_bounds_and_error_media_types_come_from_the_code(client, db):
     schemas = document["components"]["schemas"]
     assert schemas["TaskStatus"]["enum"] == ["todo", "in_progress", "done"]
     token = schemas["TokenOut"]["properties"]
-    assert set(token["kind"]["enum"]) == {"pat", "agt"}
+    assert set(token["kind"]["enum"]) == {"pat", "agt", "prj"}
     assert set(token["scopes"]["items"]["enum"]) == {
         "projects:read", "projects:write", "tasks:read", "tasks:write"
     }  # fmt: skip

@@ -88,5 +88,5 @@ def test_generated_cases_conform_and_never_fail(api_schema, secret, quiet_404s):
         run()
     total = sum(counts.values())
     print(f"{total} generated API cases over {len(counts)} operations")
-    assert len(counts) == 11
+    assert len(counts) == 12
     assert total >= 1000

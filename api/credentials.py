@@ -1,0 +1,63 @@
+"""Leaked-token reports: anyone who finds a Tessera token where others can see it (a secret
+scanner, a researcher, its owner on someone else's machine) can have it revoked.
+
+No authentication, since whoever reports it may be anyone; rate limited per client address. The
+answer is the same 202 whatever was sent, so it reveals nothing about which tokens existed.
+"""
+
+from typing import Annotated
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from pydantic import StringConstraints
+
+from core.http import client_ip
+from tokens import ratelimits
+from tokens.responses import refusal
+from tokens.services import MAX_REPORTED_CREDENTIALS, MAX_REPORTED_LENGTH, token_revoke_leaked
+
+from .errors import ProblemOut
+
+router = Router(tags=["Leaked tokens"])
+
+Credential = Annotated[str, StringConstraints(max_length=MAX_REPORTED_LENGTH)]
+
+
+class CredentialReport(Schema):
+    credentials: list[Credential] = Field(
+        ...,
+        max_length=MAX_REPORTED_CREDENTIALS,
+        description=(
+            f"Full tokens as found (`tsr_pat_…`, `tsr_agt_…`, `tsr_prj_…`), at most "
+            f"{MAX_REPORTED_CREDENTIALS:,}, each at most {MAX_REPORTED_LENGTH} characters. "
+            "Anything that is not a well-formed token is ignored."
+        ),
+    )
+
+
+class ReportAccepted(Schema):
+    status: str = Field("accepted", description="Always `accepted`, whatever was reported.")
+
+
+@router.post(
+    "/credentials/revoke",
+    auth=None,
+    response={202: ReportAccepted, 422: ProblemOut, 429: ProblemOut, 503: ProblemOut},
+    summary="Report leaked tokens",
+)
+def revoke_credentials(request: HttpRequest, payload: CredentialReport):
+    """Revoke every working token among `credentials` and email whoever it belongs to. No
+    token is needed to call it. The answer is always 202 `{"status": "accepted"}`, for unknown,
+    malformed and already revoked tokens alike, so it tells nothing about which existed.
+    Limited to CREDENTIAL_REPORTS_PER_MINUTE reports per client address a minute (429 with
+    Retry-After beyond)."""
+    ip = client_ip(request.META)
+    limit = settings.CREDENTIAL_REPORTS_PER_MINUTE
+    window = ratelimits.hit(f"credential-reports:{ip}", limit=limit, period=60)
+    if window is not None and window.exceeded:
+        retry_after = window.retry_after()
+        detail = f"At most {limit} reports a minute from one address. Try again in {retry_after} s."
+        return refusal("rate-limited", detail, retry_after=retry_after)
+    token_revoke_leaked(values=payload.credentials, ip=ip)
+    return Status(202, {"status": "accepted"})
