@@ -431,6 +431,7 @@ def token_rotate(
             client=old.client,
             allowed_ips=old.allowed_ips,
             origin_id=old.origin_id or old.pk,
+            created_at=now,
         )
         Token.objects.filter(pk=old.pk).update(replaced_by=successor)
         old.rotated_at, old.rotated_by, old.expires_at, old.replaced_by = now, by, ends, successor
