@@ -208,7 +208,12 @@ def test_me_describes_the_token_and_never_the_secret(client, user, org, project)
     org.memberships.filter(user=user).update(role=Role.MEMBER)
     body = client.get(ME, **bearer(secret)).json()
     assert body["user"] == {"id": user.pk, "email": "ada@example.com", "name": "Ada"}
-    assert body["organization"] == {"id": org.pk, "slug": org.slug, "name": "Acme", "role": "member"}
+    assert body["organization"] == {
+        "id": org.pk,
+        "slug": org.slug,
+        "name": "Acme",
+        "role": "member",
+    }
     assert body["token"]["prefix"] == secret[:14]
     assert body["token"]["scopes"] == ["projects:read", "projects:write"]
     assert body["token"]["effective_scopes"] == ["projects:read"]
