@@ -50,8 +50,8 @@ def revoke_credentials(request: HttpRequest, payload: CredentialReport):
     """Revoke every working token among `credentials` and email whoever it belongs to. No
     token is needed to call it. The answer is always 202 `{"status": "accepted"}`, for unknown,
     malformed and already revoked tokens alike, so it tells nothing about which existed.
-    Limited to CREDENTIAL_REPORTS_PER_MINUTE reports per client address a minute (429 with
-    Retry-After beyond)."""
+    Each client address may report a few times a minute (10 by default); beyond that the answer
+    is 429 with Retry-After."""
     ip = client_ip(request.META)
     limit = settings.CREDENTIAL_REPORTS_PER_MINUTE
     window = ratelimits.hit(f"credential-reports:{ip}", limit=limit, period=60)

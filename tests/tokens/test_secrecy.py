@@ -1,5 +1,6 @@
 """Rule 1: the secret appears in the response that created it and nowhere else."""
 
+import io
 import logging
 
 import pytest
@@ -125,3 +126,42 @@ def test_a_full_database_dump_holds_no_secret(client):
     dump = _database_dump()
     assert secret[:14] in dump  # the dump is real: the display prefix is there
     assert secret[14:] not in dump and secret[8:38] not in dump
+
+
+def test_after_rotation_reminders_and_a_leak_report_no_secret_is_anywhere(
+    client, user, org, project, caplog, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+
+    from orgs.models import Role
+    from tests.factories import make_token
+    from tokens.services import project_token_create, token_rotate
+
+    caplog.set_level(logging.DEBUG)
+    admin = make_user()
+    org.memberships.create(user=admin, role=Role.ADMIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        token, first = make_token(owner=user, organization=org, expires_in=timedelta(days=2))
+        _successor, second = token_rotate(token=token, by=admin, overlap=timedelta(hours=1))
+        _project_token, third = project_token_create(
+            project=project, by=admin, name="Deploy", scopes=["tasks:read"], expires_at=None
+        )
+    for secret in (first, second, third):
+        client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    call_command("notify_expiring", stdout=io.StringIO())
+    client.post(
+        "/api/v1/credentials/revoke", {"credentials": [second, third]},
+        content_type="application/json",
+    )  # fmt: skip
+    assert Token.objects.filter(revoked_at__isnull=False).count() == 2
+    assert len(mail.outbox) >= 4  # creation, rotation, a reminder, the leak reports
+
+    rows = _all_rows_as_text()
+    everything_sent = "\n".join(m.subject + m.body for m in mail.outbox)
+    for secret in (first, second, third):
+        random_part = secret[8:38]
+        assert random_part not in rows
+        assert random_part not in caplog.text
+        assert random_part not in everything_sent
