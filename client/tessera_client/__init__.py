@@ -21,6 +21,7 @@ from .errors import (
     TokenInvalid,
     TokenMissing,
     TokenRevoked,
+    TokenRotated,
     ValidationFailed,
 )
 from .models import Me, Organization, Page, Project, ProjectRef, Task, TokenInfo, User
@@ -49,6 +50,7 @@ __all__ = [
     "TokenInvalid",
     "TokenMissing",
     "TokenRevoked",
+    "TokenRotated",
     "User",
     "ValidationFailed",
     "__version__",

@@ -30,6 +30,7 @@ from .errors import (
     TokenInvalid,
     TokenMissing,
     TokenRevoked,
+    TokenRotated,
     ValidationFailed,
 )
 from .models import TASK_STATUSES, Me, Project, Task
@@ -162,6 +163,8 @@ def _message(exc: TesseraError, *, url: str, missing: str | None) -> str:
     match exc:
         case TokenMissing():
             return NOT_LOGGED_IN
+        case TokenRotated():
+            return "token rotated: log in with its replacement (tessera login)"
         case TokenRevoked():
             return f"token revoked: {renew}"
         case TokenExpired():
@@ -380,7 +383,10 @@ def _me_fields(me: Me, url: str) -> str:
         if token.all_projects or token.projects is None
         else ", ".join(f"{p.name} ({p.id})" for p in token.projects)
     )
-    user = f"{me.user.name} <{me.user.email}>" if me.user.name else me.user.email
+    if me.user.email is None:  # a project token acts as no person
+        user = me.user.name
+    else:
+        user = f"{me.user.name} <{me.user.email}>" if me.user.name else me.user.email
     return fields(
         [
             ("url", url),

@@ -59,6 +59,10 @@ class TokenRevoked(AuthenticationError):
     """The token was revoked; it will never work again."""
 
 
+class TokenRotated(TokenRevoked):
+    """The token was rotated and its overlap is over; its replacement works instead."""
+
+
 class TokenExpired(AuthenticationError):
     """The token is past its expiry date."""
 
@@ -109,9 +113,12 @@ PROBLEM_TYPES: dict[str, type[TesseraError]] = {
     "malformed-token": TokenInvalid,
     "unknown-token": TokenInvalid,
     "token-revoked": TokenRevoked,
+    "token-rotated": TokenRotated,
     "token-expired": TokenExpired,
     "owner-inactive": AuthenticationError,
     "insufficient-scope": InsufficientScope,
+    "ip-not-allowed": PermissionDenied,
+    "agent-connection-required": PermissionDenied,
     "not-found": NotFound,
     "validation-error": ValidationFailed,
     "payload-too-large": ValidationFailed,
@@ -123,6 +130,7 @@ PROBLEM_TYPES: dict[str, type[TesseraError]] = {
 
 # RFC 6750 gives one code for every unusable token; the description tells which kind it was.
 INVALID_TOKEN_DESCRIPTIONS: tuple[tuple[str, type[TesseraError]], ...] = (
+    ("rotated", TokenRotated),
     ("revoked", TokenRevoked),
     ("expired", TokenExpired),
     ("malformed", TokenInvalid),

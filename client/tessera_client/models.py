@@ -17,7 +17,9 @@ def _when(value: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class User:
-    email: str
+    """Who the token acts as; a project token is no person, so its `email` is None."""
+
+    email: str | None
     name: str
 
 
@@ -63,7 +65,7 @@ class Me:
         token = data["token"]
         projects = token.get("projects")
         return cls(
-            user=User(email=data["user"]["email"], name=data["user"].get("name", "")),
+            user=User(email=data["user"].get("email"), name=data["user"].get("name", "")),
             organization=Organization(
                 slug=data["organization"]["slug"],
                 name=data["organization"]["name"],

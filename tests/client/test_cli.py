@@ -212,3 +212,16 @@ def test_a_usage_error_exits_2(world, tessera):
     result = tessera("tasks", "create", "--title", "x", token=world.secret)
     assert result.returncode == 2
     assert "Missing option '--project'" in result.stderr
+
+
+def test_whoami_with_a_project_token_names_the_project_not_a_person(world, tessera):
+    from tokens.services import project_token_create
+
+    token, secret = project_token_create(
+        project=world.project, by=world.org.memberships.get().user, name="Deploy",
+        scopes=["tasks:read"], expires_at=None,
+    )  # fmt: skip
+    whoami = tessera("whoami", token=secret)
+    assert whoami.returncode == 0, whoami.stderr
+    assert "Website (project token)" in whoami.stdout and "None" not in whoami.stdout
+    assert token.prefix[:12] in whoami.stdout and secret not in whoami.stdout

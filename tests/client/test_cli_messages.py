@@ -98,6 +98,26 @@ SETTINGS = "http://127.0.0.1:8000/settings/developer/"
             f"tessera: token revoked: create a new one at {SETTINGS} and run tessera login",
         ),
         (
+            problem(401, "token-rotated", "The access token was rotated; use its replacement."),
+            3,
+            "tessera: token rotated: log in with its replacement (tessera login)",
+        ),
+        (
+            challenge(401, "invalid_token", "The access token was rotated; use its replacement."),
+            3,
+            "tessera: token rotated: log in with its replacement (tessera login)",
+        ),
+        (
+            problem(
+                403,
+                "ip-not-allowed",
+                "This token may not be used from 192.0.2.9: it is restricted to other addresses.",
+            ),
+            4,
+            "tessera: permission denied: this token may not be used from 192.0.2.9: it is "
+            "restricted to other addresses",
+        ),
+        (
             problem(401, "token-expired", "The access token expired."),
             3,
             f"tessera: token expired: create a new one at {SETTINGS} and run tessera login",
