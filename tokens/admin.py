@@ -14,24 +14,29 @@ class TokenAdmin(admin.ModelAdmin):
         "client",
         "owner",
         "organization",
+        "project",
         "created_at",
         "last_used_at",
         "expires_at",
         "revoked_at",
     ]
     list_filter = ["kind", "organization"]
-    search_fields = ["name", "prefix", "owner__email"]
+    search_fields = ["name", "prefix", "owner__email", "project__name"]
     exclude = ["digest"]
     readonly_fields = [
         "kind",
+        "client",
         "owner",
         "organization",
+        "project",
+        "created_by",
         "name",
         "description",
         "prefix",
         "scopes",
         "all_projects",
         "projects",
+        "allowed_ips",
         "created_at",
         "expires_at",
         "last_used_at",
@@ -40,6 +45,10 @@ class TokenAdmin(admin.ModelAdmin):
         "last_rejected_at",
         "revoked_at",
         "revoked_by",
+        "rotated_at",
+        "rotated_by",
+        "replaced_by",
+        "origin",
     ]
     actions = ["revoke"]
 

@@ -121,9 +121,9 @@ def token_revoked(*, token: Token, by, why: str | None = None) -> None:
 
 
 def token_rotated(*, token: Token, successor: Token, by) -> None:
-    """To the owner when someone else (an admin, or the shell) rotated their token."""
+    """To the owner when someone else (an operator at the shell) rotated their token."""
     what = noun(token)
-    who = f"{by.email}, an admin of {token.organization.name}," if by else "an operator"
+    who = f"{by.email}, an admin of {token.organization.name}," if by else "An operator"
     stops = (
         "It stopped working at once."
         if token.expires_at is None or token.expires_at <= timezone.now()
@@ -133,10 +133,9 @@ def token_rotated(*, token: Token, successor: Token, by) -> None:
         f"Your {what} “{token.name}” was rotated",
         f"{who} rotated your {what} “{token.name}” ({token.prefix}…) in "
         f"{token.organization.name}. {stops}\n\n"
-        f"Its replacement is {successor.prefix}…, with the same name, access and settings. "
-        "Its secret was shown only to whoever rotated it: ask them for it, or rotate the "
-        "replacement yourself to get a secret of your own.\n\n"
-        f"{token_settings_url(successor)}\n",
+        f"Its replacement is {successor.prefix}…, with the same name, access and settings; its "
+        "secret went to whoever rotated it. If you did not ask for this, revoke the "
+        f"replacement now:\n{token_settings_url(successor)}\n",
         recipients(token),
     )
 

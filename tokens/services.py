@@ -376,11 +376,27 @@ def token_rotate(
     and a request with it is refused as rotated. Rotating an expired token renews it; a revoked
     or already rotated one cannot be rotated.
 
-    `by` is the owner, an organization admin (agent connections and project tokens: the caller
-    checks), or None for the shell. The owner is emailed when someone else rotated their token.
+    Who may rotate: a personal token or agent connection, its owner (or None, an operator at
+    the shell); a project token, an owner or admin of its organization. Not an admin for a
+    member's token: the new secret goes to whoever rotates, and it would act as that member
+    (admins revoke members' agent connections instead). The owner is emailed when someone else
+    (an operator) rotated their token; nobody is for a project token.
     """
     if overlap is not None and not timedelta(0) <= overlap <= MAX_ROTATION_OVERLAP:
         raise TokenValidationError("Choose an overlap between none and 7 days.", "overlap")
+    if by is not None:
+        if token.kind == Token.Kind.PROJECT:
+            if not Membership.objects.filter(
+                user=by, organization_id=token.organization_id, role__in=OVERSEERS
+            ).exists():
+                raise TokenValidationError(
+                    "Only owners and admins of its organization can rotate a project token."
+                )
+        elif by.pk != token.owner_id:
+            raise TokenValidationError(
+                "Only its owner can rotate a token: its new secret would act as them. "
+                "Revoke it instead."
+            )
     now = timezone.now()
     with transaction.atomic():
         # Locked: two rotations at once make one successor, and the second is told why not.

@@ -214,21 +214,42 @@ def test_the_predecessors_are_one_query_away(user, org, django_assert_num_querie
     assert list(token_predecessors(token=first)) == []
 
 
-def test_the_owner_is_emailed_when_an_admin_rotates_their_agent_connection(
-    user, org, django_capture_on_commit_callbacks
-):
+def test_an_admin_cannot_rotate_a_members_token_whose_secret_would_act_as_them(user, org):
     admin = make_user(email="admin@example.com")
     org.memberships.create(user=admin, role=Role.ADMIN)
+    agent, _ = make_token(owner=user, organization=org, kind="agt")
+    with pytest.raises(TokenValidationError, match="Only its owner can rotate"):
+        token_rotate(token=agent, by=admin)
+    agent.refresh_from_db()
+    assert agent.rotated_at is None and Token.objects.count() == 1
+
+
+def test_a_member_cannot_rotate_a_project_token(org, project):
+    admin, member = make_user(), make_user()
+    org.memberships.create(user=admin, role=Role.ADMIN)
+    org.memberships.create(user=member, role=Role.MEMBER)
+    token, _ = project_token_create(
+        project=project, by=admin, name="Deploy", scopes=["tasks:read"], expires_at=None
+    )
+    with pytest.raises(TokenValidationError, match="Only owners and admins"):
+        token_rotate(token=token, by=member)
+
+
+def test_the_owner_is_emailed_when_an_operator_rotates_their_agent_connection(
+    user, org, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://tessera.example.com"
     agent, secret = make_token(owner=user, organization=org, kind="agt")
     with django_capture_on_commit_callbacks(execute=True):
-        successor, new_secret = token_rotate(token=agent, by=admin, overlap=timedelta(hours=1))
+        successor, new_secret = token_rotate(token=agent, by=None, overlap=timedelta(hours=1))
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == [user.email]
-    assert "admin@example.com" in message.body and successor.prefix in message.body
-    assert f"/settings/agents/{successor.pk}/" in message.body
+    assert message.to == [user.email] and "rotated" in message.subject
+    assert "An operator rotated your agent connection" in message.body
+    assert successor.prefix in message.body and "keeps working until" in message.body
+    assert f"https://tessera.example.com/settings/agents/{successor.pk}/" in message.body
     assert secret[8:] not in message.body and new_secret[8:] not in message.body
-    assert AuditEvent.objects.get(event="token.rotated").detail["by"] == "admin"
+    assert AuditEvent.objects.get(event="token.rotated").detail["by"] == "operator"
 
 
 def test_the_owner_rotating_their_own_token_is_not_emailed(
