@@ -9,6 +9,7 @@ from typing import Annotated
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Router, Schema, Status
 from pydantic import StringConstraints
 
@@ -46,6 +47,7 @@ class ReportAccepted(Schema):
     response={202: ReportAccepted, 422: ProblemOut, 429: ProblemOut, 503: ProblemOut},
     summary="Report leaked tokens",
 )
+@sensitive_variables("payload")  # live secrets, maybe: never in an error report
 def revoke_credentials(request: HttpRequest, payload: CredentialReport):
     """Revoke every working token among `credentials` and email whoever it belongs to. No
     token is needed to call it. The answer is always 202 `{"status": "accepted"}`, for unknown,

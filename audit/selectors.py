@@ -8,7 +8,12 @@ from .services import ACCOUNT_EVENTS
 
 Event = AuditEvent.Event
 # What the Security tab lists: the account's own changes, and credentials minted or ended.
-SECURITY_EVENTS = ACCOUNT_EVENTS | {Event.TOKEN_CREATED, Event.AGENT_CONNECTED, Event.TOKEN_REVOKED}
+SECURITY_EVENTS = ACCOUNT_EVENTS | {
+    Event.TOKEN_CREATED,
+    Event.AGENT_CONNECTED,
+    Event.TOKEN_ROTATED,
+    Event.TOKEN_REVOKED,
+}
 
 
 def audit_list(

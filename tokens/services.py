@@ -567,6 +567,7 @@ def project_tokens_revoke(*, project) -> int:
     )
 
 
+@sensitive_variables("values", "value")
 def token_revoke_leaked(*, values: list[str], ip: str | None = None) -> int:
     """Revoke every working token among `values` (full secrets someone found in public, e.g. a
     secret scanner) and return how many. Strings that are not well-formed Tessera tokens are
