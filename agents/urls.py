@@ -16,6 +16,12 @@ urlpatterns = [
         AGENTS,
         name="agent-revoke",
     ),
+    path(
+        "settings/agents/<int:pk>/rotate/",
+        token_views.token_rotate_view,
+        AGENTS,
+        name="agent-rotate",
+    ),
     path("orgs/<slug:slug>/agents/", views.oversight_view, name="agent-oversight"),
     path(
         "orgs/<slug:slug>/agents/<int:pk>/revoke/",

@@ -9,7 +9,7 @@ from orgs.decorators import two_factors_where_required
 from orgs.selectors import organization_get_for_overseer
 from tokens.models import Token
 from tokens.selectors import agent_get_for_organization, agent_list_for_organization
-from tokens.views import TABLE, Surface, revoke_flow, row
+from tokens.views import TABLE, Surface, listing, revoke_flow, row
 
 from .forms import AgentConnectForm
 
@@ -20,6 +20,7 @@ AGENTS = Surface(
     list_url="agent-list",
     create_url="agent-create",
     revoke_url="agent-revoke",
+    rotate_url="agent-rotate",
     detail_url="agent-detail",
     noun="agent connection",
     title="Agent connections",
@@ -32,7 +33,6 @@ def _oversight_context(organization, **extra) -> dict:
     return {
         "organization": organization,
         "oversight": organization,
-        "tokens": agent_list_for_organization(organization=organization),
         "active_tab": "organization",
         "org_tab": "agents",
         **extra,
@@ -54,8 +54,14 @@ def oversight_view(request, slug: str):
     context = _oversight_context(organization)
     if request.htmx and request.GET.get("row", "").isdigit():
         return row(request, _overseen(organization, int(request.GET["row"])), context)
-    if request.htmx and request.htmx.target == "token-table":
-        return render(request, f"{TABLE}#token-table", context)
+
+    def tokens_for(**kwargs):
+        return agent_list_for_organization(organization=organization, **kwargs)
+
+    url = reverse("agent-oversight", args=[organization.slug])
+    context.update(listing(request, tokens_for, url=url))
+    if request.htmx and request.htmx.target == "token-results":
+        return render(request, f"{TABLE}#token-results", context)
     return render(request, OVERSIGHT, context)
 
 

@@ -5,7 +5,12 @@ from django.views.decorators.http import require_GET
 from .selectors import organization_get_for_overseer
 
 # The organization pages the switcher can land on, by the name it sends.
-PAGES = {"agents": "agent-oversight", "audit": "audit-log", "policy": "org-policy"}
+PAGES = {
+    "agents": "agent-oversight",
+    "projects": "project-list",
+    "audit": "audit-log",
+    "policy": "org-policy",
+}
 
 
 @login_required

@@ -8,7 +8,15 @@ from core.forms import ModelChoiceField, ModelMultipleChoiceField
 from orgs.selectors import organization_list_for_user
 from projects.models import Project
 
-from .permissions import READ_ONLY, READ_WRITE, ROLE_SCOPES, SCOPES
+from .permissions import (
+    PROJECT_TOKEN_ROLE,
+    READ_ONLY,
+    READ_WRITE,
+    ROLE_SCOPES,
+    SCOPES,
+)
+from .selectors import TOKEN_FILTERS, policy_expiry_limits
+from .services import ROTATION_OVERLAPS
 
 EXPIRY_DAYS = {"7": 7, "30": 30, "60": 60, "90": 90}
 # The furthest custom expiry date: a year, as for GitHub's fine-grained tokens.
@@ -17,6 +25,27 @@ MAX_CUSTOM_EXPIRY_DAYS = 366
 
 def _day(moment) -> str:
     return timezone.localtime(moment).strftime("%a, %b %-d, %Y")
+
+
+def policy_note(organization) -> str:
+    """What the organization's token policy says about expiry, for under the expiry choice."""
+    max_days, no_expiry = policy_expiry_limits(organization=organization)
+    if max_days is not None:
+        return f"{organization.name}’s policy: tokens expire within {max_days} days."
+    if not no_expiry:
+        return f"{organization.name}’s policy: every token needs an expiry."
+    return ""
+
+
+def expiry_limit_attrs(organization) -> dict[str, str]:
+    """The policy's limits as data attributes, so the form offers only allowed lifetimes
+    (static/js/app.js); the service checks again on submit."""
+    max_days, no_expiry = policy_expiry_limits(organization=organization)
+    return {
+        "data-max-days": "" if max_days is None else str(max_days),
+        "data-no-expiry": "1" if no_expiry else "0",
+        "data-policy-note": policy_note(organization),
+    }
 
 
 class OrganizationSelect(forms.Select):
@@ -31,6 +60,8 @@ class OrganizationSelect(forms.Select):
             option["attrs"]["data-role"] = role
             allowed = ROLE_SCOPES.get(role, frozenset())
             option["attrs"]["data-allowed-scopes"] = " ".join(s for s in SCOPES if s in allowed)
+        if organization is not None:
+            option["attrs"].update(expiry_limit_attrs(organization))
         return option
 
 
@@ -57,7 +88,30 @@ class ExpirySelect(forms.Select):
         return option
 
 
-class TokenCreateForm(forms.Form):
+class ExpiryFieldsMixin:
+    """The lifetime choice, a custom date, and what they mean, shared by the token forms."""
+
+    def limit_custom_date(self, organization=None) -> None:
+        """A custom date from tomorrow to a year ahead, or to the policy's maximum."""
+        today = timezone.localdate()
+        days = MAX_CUSTOM_EXPIRY_DAYS
+        max_days = policy_expiry_limits(organization=organization)[0] if organization else None
+        if max_days is not None:
+            days = min(days, max_days)
+        self.fields["expires_on"].widget.attrs.update(
+            min=(today + timedelta(days=1)).isoformat(),
+            max=(today + timedelta(days=days)).isoformat(),
+        )
+
+    def expiry_preview(self) -> str:
+        """When the token would expire with the lifetime shown: the text under the choice."""
+        value = self["expiry"].value()
+        if value in EXPIRY_DAYS:
+            return f"Expires on {_day(timezone.now() + timedelta(days=EXPIRY_DAYS[value]))}."
+        return ""
+
+
+class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
     """What to mint. The view hands the cleaned data to `token_create`, which has the last word."""
 
     ACCESS_CHOICES = [
@@ -109,6 +163,14 @@ class TokenCreateForm(forms.Form):
     expires_on = forms.DateField(
         label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    allowed_ips = forms.CharField(
+        label="Allowed IP addresses",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text="Addresses or ranges (CIDR), one per line or comma-separated, such as "
+        "203.0.113.7 or 10.0.0.0/8. Requests from elsewhere are refused. Empty: anywhere.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,11 +181,7 @@ class TokenCreateForm(forms.Form):
             my_role=F("memberships__role")
         )
         self.fields["organization"].queryset = organizations
-        today = timezone.localdate()
-        self.fields["expires_on"].widget.attrs.update(
-            min=(today + timedelta(days=1)).isoformat(),
-            max=(today + timedelta(days=MAX_CUSTOM_EXPIRY_DAYS)).isoformat(),
-        )
+        self.limit_custom_date(self.chosen_organization())
         projects = Project.objects.filter(organization__in=organizations).select_related(
             "organization"
         )
@@ -149,12 +207,9 @@ class TokenCreateForm(forms.Form):
             for p in self.fields["projects"].queryset
         )
 
-    def expiry_preview(self) -> str:
-        """When the token would expire with the lifetime shown: the text under the choice."""
-        value = self["expiry"].value()
-        if value in EXPIRY_DAYS:
-            return f"Expires on {_day(timezone.now() + timedelta(days=EXPIRY_DAYS[value]))}."
-        return ""
+    def expiry_policy_note(self) -> str:
+        chosen = self.chosen_organization()
+        return policy_note(chosen) if chosen else ""
 
     def clean(self):
         cleaned = super().clean()
@@ -177,29 +232,165 @@ class TokenCreateForm(forms.Form):
         else:
             cleaned["projects"] = None
 
-        expiry = cleaned.get("expiry")
-        cleaned["expires_at"] = None
-        if expiry in EXPIRY_DAYS:
-            cleaned["expires_at"] = timezone.now() + timedelta(days=EXPIRY_DAYS[expiry])
-        elif expiry == "custom":
-            day = cleaned.get("expires_on")
-            if day is None:
-                self.add_error("expires_on", "Pick the date the token should expire.")
-            elif day <= timezone.localdate():
-                self.add_error("expires_on", "Pick a date after today.")
-            elif day > timezone.localdate() + timedelta(days=MAX_CUSTOM_EXPIRY_DAYS):
-                self.add_error(
-                    "expires_on", "Pick a date within a year. For longer, choose “No expiry”."
-                )
-            else:
-                # Valid through the whole chosen day.
-                cleaned["expires_at"] = timezone.make_aware(
-                    datetime.combine(day + timedelta(days=1), time.min)
-                )
+        cleaned["allowed_ips"] = [
+            entry for entry in cleaned.get("allowed_ips", "").replace(",", " ").split() if entry
+        ] or None
+
+        cleaned["expires_at"] = expires_at(self, cleaned)
         return cleaned
 
 
+def prefill(query, form_class) -> dict:
+    """Initial values from a link such as /settings/developer/new?name=CI&scopes=tasks:read
+    &expires=30&projects=4,7 (what GitHub and GitLab offer an integration's docs): the form
+    opens filled in, and nothing is created until the person submits it."""
+    initial = {}
+    if query.get("name"):
+        initial["name"] = query["name"][:100]
+    if query.get("description"):
+        initial["description"] = query["description"][:500]
+    scopes = [s for s in query.get("scopes", "").replace(" ", ",").split(",") if s in SCOPES]
+    if scopes:
+        chosen = frozenset(scopes)
+        if chosen == READ_ONLY:
+            initial["access"] = "read"
+        elif chosen == READ_WRITE:
+            initial["access"] = "write"
+        else:
+            initial.update(access="custom", scopes=sorted(chosen))
+    expires = query.get("expires", "")
+    if expires in EXPIRY_DAYS or expires == "never":
+        initial["expiry"] = expires
+    elif len(expires) == 10:  # a date, YYYY-MM-DD; the form checks it like a typed one
+        initial.update(expiry="custom", expires_on=expires)
+    projects = [p for p in query.get("projects", "").split(",") if p.strip().isdigit()]
+    if projects:
+        initial.update(project_access="selected", projects=projects)
+    if query.get("org"):
+        initial["organization_slug"] = query["org"]
+    if query.get("client") and "client" in form_class.base_fields:
+        initial["client"] = query["client"]
+    return initial
+
+
+class TokenFilterForm(forms.Form):
+    """Search and filters over a token list (GET)."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or prefix"}),
+    )
+    status = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[(k, v) for k, v in TOKEN_FILTERS.items() if k != "current"],
+        initial="active",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.conditional = True  # filters, so no "optional" marks
+
+
+class RotateForm(forms.Form):
+    OVERLAP_CHOICES = [
+        ("none", "Stop the old token now"),
+        ("1h", "Keep the old token working for 1 hour"),
+        ("24h", "Keep it working for 24 hours"),
+        ("7d", "Keep it working for 7 days"),
+    ]
+    overlap = forms.ChoiceField(
+        label="The old token",
+        choices=OVERLAP_CHOICES,
+        initial="none",
+        required=False,  # an expired token has nothing to overlap: the page leaves it out
+        widget=forms.RadioSelect,
+        help_text="An overlap gives whatever uses the token time to switch to the new one. It "
+        "never outlasts the old token’s own expiry.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["overlap"].conditional = True
+
+    def clean_overlap(self):
+        return ROTATION_OVERLAPS[self.cleaned_data["overlap"] or "none"]
+
+
+class ProjectTokenForm(ExpiryFieldsMixin, forms.Form):
+    """A token that belongs to one project, with at most what a member may do there."""
+
+    ACCESS_CHOICES = [
+        ("read", "Read-only: the project and its tasks"),
+        ("write", "Read & write tasks"),
+    ]
+    name = forms.CharField(
+        max_length=100,
+        help_text="What uses it, such as “Deploy bot” or “Status page”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    access = forms.ChoiceField(choices=ACCESS_CHOICES, initial="read", widget=forms.RadioSelect)
+    expiry = forms.ChoiceField(
+        label="Expires", choices=TokenCreateForm.EXPIRY_CHOICES, initial="90", widget=ExpirySelect
+    )
+    expires_on = forms.DateField(
+        label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    allowed_ips = TokenCreateForm.base_fields["allowed_ips"]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.fields["expires_on"].conditional = True
+        self.limit_custom_date(organization)
+
+    def expiry_policy_note(self) -> str:
+        return policy_note(self.organization)
+
+    def limit_attrs(self) -> dict[str, str]:
+        return expiry_limit_attrs(self.organization)
+
+    def clean(self):
+        cleaned = super().clean()
+        allowed = ROLE_SCOPES[PROJECT_TOKEN_ROLE]
+        wanted = READ_ONLY if cleaned.get("access") == "read" else READ_WRITE
+        cleaned["scopes"] = sorted(wanted & allowed)
+        cleaned["allowed_ips"] = [
+            entry for entry in cleaned.get("allowed_ips", "").replace(",", " ").split() if entry
+        ] or None
+        cleaned["expires_at"] = expires_at(self, cleaned)
+        return cleaned
+
+
+def expires_at(form, cleaned):
+    """The expiry a form's `expiry` and `expires_on` choose, with errors on the form."""
+    expiry = cleaned.get("expiry")
+    if expiry in EXPIRY_DAYS:
+        return timezone.now() + timedelta(days=EXPIRY_DAYS[expiry])
+    if expiry != "custom":
+        return None
+    day = cleaned.get("expires_on")
+    if day is None:
+        form.add_error("expires_on", "Pick the date the token should expire.")
+    elif day <= timezone.localdate():
+        form.add_error("expires_on", "Pick a date after today.")
+    elif day > timezone.localdate() + timedelta(days=MAX_CUSTOM_EXPIRY_DAYS):
+        form.add_error("expires_on", "Pick a date within a year. For longer, choose “No expiry”.")
+    else:
+        # Valid through the whole chosen day.
+        return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return None
+
+
 class PolicyForm(forms.Form):
+    """The organization's rules; field names are policy_update's arguments."""
+
     require_two_factor = forms.BooleanField(
         label="Require two-factor authentication for every member",
         required=False,
@@ -207,4 +398,29 @@ class PolicyForm(forms.Form):
             "Members without an authenticator app or passkey are sent to set one up before they "
             "reach tokens or agents, and their tokens here are refused until they do."
         ),
+    )
+    token_max_lifetime_days = forms.IntegerField(
+        label="Maximum lifetime of a token, in days",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="For personal tokens, agent connections and project tokens. Empty: no maximum.",
+    )
+    allow_no_expiry = forms.BooleanField(
+        label="Allow tokens that never expire",
+        required=False,
+        help_text="Only without a maximum lifetime.",
+    )
+    require_agent_connections = forms.BooleanField(
+        label="Agents must use agent connections",
+        required=False,
+        help_text="/mcp refuses personal and project tokens for this organization, so every "
+        "agent is listed for oversight.",
+    )
+    revoke_unused_after_days = forms.IntegerField(
+        label="Revoke tokens unused for this many days",
+        required=False,
+        min_value=7,
+        max_value=3650,
+        help_text="Checked daily; each revocation is audited and its owner emailed. Empty: off.",
     )

@@ -169,6 +169,11 @@ class Token(models.Model):
         return self.rotated_at is not None and self.is_active
 
     @property
+    def rotatable(self) -> bool:
+        """Neither revoked nor already rotated: working, or expired (rotating renews it)."""
+        return self.revoked_at is None and self.rotated_at is None
+
+    @property
     def ended_at(self) -> datetime | None:
         """When it stopped working: revoked, end of its overlap, or expiry; None if active."""
         state = self.state()

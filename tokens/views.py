@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,15 +19,22 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import replace_url
 
 from accounts.decorators import recent_sign_in_required, stashed_form_data
-from audit.selectors import token_activity
 from core.http import client_ip
 from orgs.decorators import two_factors_where_required
-from orgs.selectors import member_list_without_two_factors, organization_get_for_owner
 
-from .forms import PolicyForm, TokenCreateForm
+from .forms import RotateForm, TokenCreateForm, TokenFilterForm, prefill
 from .models import Token
-from .selectors import token_get_for_owner, token_list
-from .services import TokenValidationError, policy_update, token_create, token_revoke
+from .selectors import (
+    ACTIVE,
+    ALL,
+    CURRENT,
+    INACTIVE,
+    token_get_for_owner,
+    token_history,
+    token_list,
+    token_predecessors,
+)
+from .services import TokenValidationError, token_create, token_revoke, token_rotate
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class Surface:
     list_url: str
     create_url: str
     revoke_url: str
+    rotate_url: str
     detail_url: str
     noun: str
     title: str
@@ -51,6 +59,7 @@ PERSONAL = Surface(
     list_url="token-list",
     create_url="token-create",
     revoke_url="token-revoke",
+    rotate_url="token-rotate",
     detail_url="token-detail",
     noun="token",
     title="Personal access tokens",
@@ -60,28 +69,60 @@ PERSONAL = Surface(
 LIST = "tokens/token_list.html"
 NEW = "tokens/token_new.html"
 TABLE = "tokens/_token_table.html"
+PAGE_SIZE = 25
+INACTIVE_SHOWN = 10
 
 
-def _no_store(response):
+def no_store(response):
     # A page that may hold a secret must not come back from any cache, the back button's included.
     add_never_cache_headers(response)
     return response
 
 
-def _list_page(request, surface: Surface, *, created=None, secret=None, partial=None):
+def listing(request, tokens_for, *, url: str) -> dict:
+    """A token list's page of results: `tokens_for(status=, search=)` is the selector. Without
+    a search or filter, the working tokens come first and the ended ones (revoked, rotated,
+    expired) wait in a collapsed section; a fixed number of queries however many there are."""
+    filters = TokenFilterForm(request.GET)
+    status, search = ACTIVE, ""
+    if filters.is_valid():
+        status = filters.cleaned_data["status"] or ACTIVE
+        search = filters.cleaned_data["q"]
+    page = Paginator(tokens_for(status=status, search=search), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    inactive = None
+    if status == ACTIVE and not search:
+        inactive = Paginator(tokens_for(status=INACTIVE, search=""), INACTIVE_SHOWN).get_page(1)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "filters": filters,
+        "page": page,
+        "tokens": page.object_list,
+        "inactive": inactive,
+        "filtered": status != ACTIVE or bool(search),
+        "query": query.urlencode(),
+        "results_url": url,
+    }
+
+
+def _list_page(request, surface: Surface, *, partial=None, **extra):
+    def tokens_for(**kwargs):
+        return token_list(owner=request.user, kind=surface.kind, **kwargs)
+
     context = {
         "active_tab": surface.tab,
         "surface": surface,
-        "tokens": token_list(owner=request.user, kind=surface.kind),
-        "created": created,
-        "secret": secret,
+        **listing(request, tokens_for, url=reverse(surface.list_url)),
+        **extra,
     }
-    return _no_store(render(request, partial or LIST, context))
+    return no_store(render(request, partial or LIST, context))
 
 
-def _owned(request, surface: Surface, pk: int) -> Token:
+def _owned(request, surface: Surface, pk: int, status: str = CURRENT) -> Token:
     try:
-        return token_get_for_owner(owner=request.user, pk=pk, kind=surface.kind)
+        return token_get_for_owner(owner=request.user, pk=pk, kind=surface.kind, status=status)
     except Token.DoesNotExist as exc:
         raise Http404(f"No such {surface.noun}.") from exc
 
@@ -91,8 +132,10 @@ def list_page(request, surface: Surface):
         # Cancel on a revoke confirmation: the row as it was, focus back on its Revoke.
         token = _owned(request, surface, int(request.GET["row"]))
         return row(request, token, {"surface": surface})
-    wants_table = request.htmx and request.htmx.target == "token-table"
-    return _list_page(request, surface, partial=f"{TABLE}#token-table" if wants_table else None)
+    partial = None
+    if request.htmx and request.htmx.target == "token-results":
+        partial = f"{TABLE}#token-results"
+    return _list_page(request, surface, partial=partial)
 
 
 def row(request, token, context: dict):
@@ -120,12 +163,17 @@ def create(request, surface: Surface):
     secret once above the list."""
     if request.method == "GET":
         stashed = stashed_form_data(request)
-        form = surface.form_class(stashed, user=request.user)
+        initial = prefill(request.GET, surface.form_class)
+        form = surface.form_class(stashed, user=request.user, initial=initial)
+        if (slug := initial.get("organization_slug")) is not None:
+            chosen = form.fields["organization"].queryset.filter(slug=slug).first()
+            if chosen is not None:
+                form.initial["organization"] = chosen.pk
         if stashed is not None:
             messages.info(request, "You signed in again. Check the details, then submit.")
             form.is_valid()  # show what still needs fixing, if anything
         context = {"active_tab": surface.tab, "surface": surface, "form": form}
-        return _no_store(render(request, NEW, context))
+        return no_store(render(request, NEW, context))
 
     form = surface.form_class(request.POST, user=request.user)
     if form.is_valid():
@@ -141,6 +189,7 @@ def create(request, surface: Surface):
                 expires_at=data["expires_at"],
                 kind=surface.kind,
                 client=data.get("client", ""),
+                allowed_ips=data["allowed_ips"],
                 ip=client_ip(request.META),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
@@ -149,11 +198,55 @@ def create(request, surface: Surface):
         else:
             # The secret is in this response and nowhere else; the list URL replaces the form's
             # in the address bar, so a reload shows the list without it.
-            partial = f"{LIST}#page-content" if request.htmx else None
-            response = _list_page(request, surface, created=token, secret=secret, partial=partial)
-            return replace_url(response, reverse(surface.list_url))
+            return _show_once(request, surface, created=token, secret=secret)
     context = {"active_tab": surface.tab, "surface": surface, "form": form}
-    return _no_store(render(request, f"{NEW}#page-content" if request.htmx else NEW, context))
+    return no_store(render(request, f"{NEW}#page-content" if request.htmx else NEW, context))
+
+
+def _show_once(request, surface: Surface, **extra):
+    """The list with a new secret above it: the only response that holds it. The list URL
+    replaces the form's in the address bar, so a reload shows the list without it."""
+    partial = f"{LIST}#page-content" if request.htmx else None
+    response = _list_page(request, surface, partial=partial, **extra)
+    return replace_url(response, reverse(surface.list_url))
+
+
+def rotate_flow(request, token, context: dict, *, done):
+    """GET: what rotating does, and the overlap to choose. POST: a new secret with the same
+    settings, shown once by `done(new_token, secret, old_token)`."""
+    form = RotateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new, secret = token_rotate(
+                token=token,
+                by=request.user,
+                overlap=form.cleaned_data["overlap"],
+                ip=client_ip(request.META),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except TokenValidationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return done(new, secret, token)
+    lifetime = token.expires_at - token.created_at if token.expires_at else None
+    context = {
+        **context,
+        "token": token,
+        "form": form,
+        "lifetime_days": max(1, round(lifetime.total_seconds() / 86400)) if lifetime else None,
+    }
+    return no_store(render(request, "tokens/rotate_page.html", context))
+
+
+def rotate(request, surface: Surface, pk: int):
+    token = _owned(request, surface, pk, status=ALL)
+    if not token.rotatable:
+        raise Http404(f"This {surface.noun} can no longer be rotated.")
+
+    def done(new, secret, old):
+        return _show_once(request, surface, created=new, secret=secret, rotated=old)
+
+    return rotate_flow(request, token, {"surface": surface, "active_tab": surface.tab}, done=done)
 
 
 def revoke(request, surface: Surface, pk: int):
@@ -168,7 +261,7 @@ def revoke(request, surface: Surface, pk: int):
 
 
 def detail(request, surface: Surface, pk: int):
-    token = _owned(request, surface, pk)
+    token = _owned(request, surface, pk, status=ALL)
     return render(
         request,
         "tokens/token_detail.html",
@@ -176,7 +269,8 @@ def detail(request, surface: Surface, pk: int):
             "token": token,
             "surface": surface,
             "active_tab": surface.tab,
-            "events": token_activity(token=token),
+            "events": token_history(token=token),
+            "predecessors": token_predecessors(token=token),
         },
     )
 
@@ -204,38 +298,14 @@ def token_revoke_view(request, pk: int, surface: Surface = PERSONAL):
 
 @login_required
 @two_factors_where_required
-@require_GET
-def token_detail_view(request, pk: int, surface: Surface = PERSONAL):
-    return detail(request, surface, pk)
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required
+def token_rotate_view(request, pk: int, surface: Surface = PERSONAL):
+    return rotate(request, surface, pk)
 
 
 @login_required
 @two_factors_where_required
-@require_http_methods(["GET", "POST"])
-@recent_sign_in_required(to_read=False)
-def policy_view(request, slug: str):
-    """/orgs/<slug>/policy/: the organization's rules for its members' credentials (owners)."""
-    organization = organization_get_for_owner(user=request.user, slug=slug)
-    initial = {"require_two_factor": organization.require_two_factor}
-    form = PolicyForm(request.POST or stashed_form_data(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            changed = policy_update(
-                organization=organization,
-                by=request.user,
-                require_two_factor=form.cleaned_data["require_two_factor"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            if changed:
-                messages.success(request, f"Saved {organization.name}’s policy.")
-            return redirect("org-policy", slug=organization.slug)
-    context = {
-        "organization": organization,
-        "form": form,
-        "without_two_factors": member_list_without_two_factors(organization=organization),
-        "active_tab": "organization",
-        "org_tab": "policy",
-    }
-    return render(request, "tokens/policy.html", context)
+@require_GET
+def token_detail_view(request, pk: int, surface: Surface = PERSONAL):
+    return detail(request, surface, pk)

@@ -141,6 +141,7 @@ function syncTokenForm(form) {
       if (note && !allowed.has(box.value)) note.textContent = `(your role, ${role}, does not allow this)`;
     });
   }
+  syncExpiryLimits(form);
   const expiry = form.elements.expiry;
   const preview = form.querySelector("[data-expiry-preview]");
   if (expiry && preview) {
@@ -160,6 +161,40 @@ function syncTokenForm(form) {
     preview.hidden = !text;
     const never = form.querySelector("[data-no-expiry-caution]");
     if (never) never.hidden = expiry.value !== "never";
+  }
+}
+
+// The organization's token policy: lifetimes beyond its maximum, and "No expiry" where it wants
+// one, cannot be chosen. The limits are on the chosen organization's option, or on the form's
+// [data-expiry-limits] when the organization is fixed; the server checks again.
+function syncExpiryLimits(form) {
+  const organization = form.elements.organization;
+  const chosen = organization?.selectedOptions?.[0];
+  const limits = chosen?.dataset.maxDays !== undefined
+    ? chosen.dataset : form.querySelector("[data-expiry-limits]")?.dataset;
+  const expiry = form.elements.expiry;
+  if (!limits || !expiry?.options) return;
+  const maxDays = limits.maxDays ? Number(limits.maxDays) : null;
+  const allowed = (option) => option.value === "never"
+    ? limits.noExpiry !== "0"
+    : !(maxDays && /^\d+$/.test(option.value) && Number(option.value) > maxDays);
+  let fallback = null;
+  for (const option of expiry.options) {
+    option.disabled = !allowed(option);
+    if (!option.disabled && /^\d+$/.test(option.value)) fallback = option;
+  }
+  if (expiry.selectedOptions[0]?.disabled) expiry.value = fallback ? fallback.value : "custom";
+  const custom = form.elements.expires_on;
+  if (custom) {
+    const latest = new Date();
+    latest.setDate(latest.getDate() + (maxDays ? Math.min(maxDays, 366) : 366));
+    const pad = (n) => String(n).padStart(2, "0");
+    custom.max = `${latest.getFullYear()}-${pad(latest.getMonth() + 1)}-${pad(latest.getDate())}`;
+  }
+  const note = form.querySelector("[data-policy-note]");
+  if (note) {
+    note.textContent = limits.policyNote || "";
+    note.hidden = !limits.policyNote;
   }
 }
 

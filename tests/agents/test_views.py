@@ -88,9 +88,9 @@ def test_agents_and_personal_tokens_are_listed_apart(signed_in, user, org):
 
 def test_agent_list_partial_and_revoke(signed_in, user, org):
     token, secret = make_token(owner=user, organization=org, name="Agent", kind="agt")
-    table = signed_in.get(AGENTS, HTTP_HX_TARGET="token-table", **HTMX).content.decode()
-    assert table.lstrip().startswith('<section id="token-table"')
-    assert "<html" not in table and "Your agent connections" in table
+    table = signed_in.get(AGENTS, HTTP_HX_TARGET="token-results", **HTMX).content.decode()
+    assert table.lstrip().startswith('<div id="token-results"')
+    assert "<html" not in table and "Agent" in table
     url = f"/settings/agents/{token.pk}/revoke/"
     assert "Revoke connection" in signed_in.get(url, **HTMX).content.decode()
     after = signed_in.post(url, **HTMX).content.decode()
@@ -258,8 +258,10 @@ def test_oversight_page_full_and_partial(client, team):
     sign_in(client, team["owner"])
     full = client.get(f"/orgs/{team['org'].slug}/agents/")
     assert "<html" in full.content.decode()
-    partial = client.get(f"/orgs/{team['org'].slug}/agents/", HTTP_HX_TARGET="token-table", **HTMX)
-    assert partial.content.decode().lstrip().startswith('<section id="token-table"')
+    partial = client.get(
+        f"/orgs/{team['org'].slug}/agents/", HTTP_HX_TARGET="token-results", **HTMX
+    )
+    assert partial.content.decode().lstrip().startswith('<div id="token-results"')
     row = client.get(f"/orgs/{team['org'].slug}/agents/?row={team['agent'].pk}", **HTMX)
     assert row.content.decode().lstrip().startswith(f'<tr id="token-{team["agent"].pk}"')
 

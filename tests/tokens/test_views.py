@@ -8,9 +8,13 @@ from orgs.models import Role
 from tests.factories import make_org, make_project, make_token, make_user, secret_in, sign_in
 from tokens import codec
 from tokens.models import Token
+from tokens.views import INACTIVE_SHOWN, PAGE_SIZE
 
 PAGE = "/settings/developer/"
 CREATE = "/settings/developer/new"
+# The list page: session, user, organizations for the form's hint and the tabs, a count and a
+# page of working tokens with their projects, a count and the first few of those that ended.
+QUERIES = 10
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -54,8 +58,10 @@ def test_list_shows_prefix_access_projects_and_badges(signed_in, user, org, proj
     assert "Website" in html and "All projects" in html
     assert "Expired" in html and "No expiry" in html and "Expires in 30 days" in html
     assert "Never used" in html
-    assert "Gone" not in html
-    for token in Token.objects.filter(revoked_at__isnull=True):
+    working, ended = html.split('<details class="inactive">')
+    assert "Gone" not in working and "Old" not in working
+    assert "Gone" in ended and "Revoked" in ended and "Expired" in ended
+    for token in Token.objects.all():
         assert f"{token.prefix}…" in html
 
 
@@ -78,9 +84,9 @@ def test_list_shows_only_the_users_own_personal_tokens(signed_in, user, org):
 
 def test_htmx_list_refresh_renders_only_the_table(signed_in, user, org):
     make_token(owner=user, organization=org, name="CI")
-    response = signed_in.get(PAGE, HTTP_HX_TARGET="token-table", **HTMX)
+    response = signed_in.get(PAGE, HTTP_HX_TARGET="token-results", **HTMX)
     html = response.content.decode()
-    assert html.lstrip().startswith('<section id="token-table"')
+    assert html.lstrip().startswith('<div id="token-results"')
     assert "<html" not in html and "CI" in html
 
 
@@ -90,14 +96,19 @@ def test_page_queries_do_not_grow_with_the_number_of_tokens(
     def add(n):
         for _ in range(n):
             make_token(owner=user, organization=org, projects=[project])
+            ended, _ = make_token(owner=user, organization=org, projects=[project])
+            Token.objects.filter(pk=ended.pk).update(revoked_at=timezone.now())
 
     add(5)
     signed_in.get(PAGE)  # the session's activity is recorded at most once a minute: not here
-    with django_assert_num_queries(6):
-        assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 5
-    add(95)
-    with django_assert_num_queries(6):
-        assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 100
+    with django_assert_num_queries(QUERIES):
+        assert signed_in.get(PAGE).content.decode().count('class="prefix"') == 5 + 5
+    add(495)
+    with django_assert_num_queries(QUERIES):
+        html = signed_in.get(PAGE).content.decode()
+    # A page of working tokens, the first few that ended, and the way to the rest.
+    assert html.count('class="prefix"') == PAGE_SIZE + INACTIVE_SHOWN
+    assert "Page 1 of 20 (500 in all)" in html and "Show all 500 that ended" in html
 
 
 def test_create_shows_the_secret_once_with_no_store(signed_in, user, org):
@@ -261,7 +272,8 @@ def test_expired_tokens_offer_no_revoke(signed_in, user, org):
     token, _ = make_token(owner=user, organization=org, name="Old")
     Token.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(days=1))
     html = signed_in.get(PAGE).content.decode()
-    assert "Revoke Old" not in html and "Details of expired Old" in html
+    # Rotating an expired token is how it is renewed; revoking it would change nothing.
+    assert "Revoke Old" not in html and "Rotate Old" in html
 
 
 def test_nobody_can_revoke_someone_elses_token(signed_in, org):
@@ -293,7 +305,9 @@ def test_revoked_in_the_ui_means_refused_by_the_api(signed_in, client, user, org
 def test_every_developer_page_response_is_no_store(signed_in, user, org):
     make_token(owner=user, organization=org)
     assert "no-store" in signed_in.get(PAGE)["Cache-Control"]
-    assert "no-store" in signed_in.get(PAGE, HTTP_HX_TARGET="token-table", **HTMX)["Cache-Control"]
+    assert (
+        "no-store" in signed_in.get(PAGE, HTTP_HX_TARGET="token-results", **HTMX)["Cache-Control"]
+    )
     invalid = signed_in.post(CREATE, form_data(org, name=""))
     assert "no-store" in invalid["Cache-Control"]
 
