@@ -56,3 +56,16 @@ class SignUpForm(SignupForm):
                 status=409,
             )
             return None, response
+
+
+class ExpiryRemindersForm(forms.Form):
+    """Settings → Security: whether `manage.py notify_expiring` emails you about your tokens."""
+
+    token_expiry_reminders = forms.BooleanField(
+        label="Email me before my tokens and agent connections expire",
+        required=False,
+        help_text=(
+            "A week before, the day before, and the day one expires, with a link to rotate it. "
+            "Never the token itself."
+        ),
+    )

@@ -4,10 +4,13 @@ from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.selectors import security_events
 from orgs.selectors import membership_list, organization_list_requiring_two_factor
+
+from .forms import ExpiryRemindersForm
+from .services import user_set_expiry_reminders
 
 
 @login_required
@@ -45,8 +48,24 @@ def security(request):
             "current_session": request.session.session_key,
             "events": security_events(user=user),
             "required_by": list(organization_list_requiring_two_factor(user=user)),
+            "reminders_form": ExpiryRemindersForm(
+                initial={"token_expiry_reminders": user.token_expiry_reminders}
+            ),
         },
     )
+
+
+@login_required
+@require_POST
+def expiry_reminders(request):
+    """The Security tab's switch for token expiry emails; back to where it was changed."""
+    form = ExpiryRemindersForm(request.POST)
+    form.is_valid()  # a lone checkbox: absent means off, so it cannot be invalid
+    enabled = form.cleaned_data["token_expiry_reminders"]
+    if user_set_expiry_reminders(user=request.user, enabled=enabled):
+        state = "on" if enabled else "off"
+        messages.success(request, f"Token expiry reminders are {state}.")
+    return redirect("security")
 
 
 def too_many_requests(request, exception=None):

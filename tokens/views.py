@@ -214,7 +214,7 @@ def _show_once(request, surface: Surface, **extra):
 def rotate_flow(request, token, context: dict, *, done):
     """GET: what rotating does, and the overlap to choose. POST: a new secret with the same
     settings, shown once by `done(new_token, secret, old_token)`."""
-    form = RotateForm(request.POST or None)
+    form = RotateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             new, secret = token_rotate(
@@ -227,6 +227,7 @@ def rotate_flow(request, token, context: dict, *, done):
         except TokenValidationError as exc:
             form.add_error(None, exc.message)
         else:
+            token.refresh_from_db()  # now rotated, with the end of its overlap
             return done(new, secret, token)
     lifetime = token.expires_at - token.created_at if token.expires_at else None
     context = {
