@@ -409,7 +409,7 @@ class PolicyForm(forms.Form):
     allow_no_expiry = forms.BooleanField(
         label="Allow tokens that never expire",
         required=False,
-        help_text="Only without a maximum lifetime.",
+        help_text="Only without a maximum lifetime: a maximum rules it out.",
     )
     require_agent_connections = forms.BooleanField(
         label="Agents must use agent connections",
@@ -424,3 +424,9 @@ class PolicyForm(forms.Form):
         max_value=3650,
         help_text="Checked daily; each revocation is audited and its owner emailed. Empty: off.",
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("token_max_lifetime_days") is not None:
+            cleaned["allow_no_expiry"] = False  # a maximum rules it out: say so, store so
+        return cleaned

@@ -24,6 +24,7 @@ from .forms import PolicyForm, ProjectTokenForm
 from .models import Token
 from .selectors import (
     policy_exceeding_tokens,
+    policy_expiry_limits,
     project_list_with_tokens,
     project_token_get,
     project_token_list,
@@ -57,6 +58,7 @@ def policy_view(request, slug: str):
         messages.success(request, f"{capped} {noun} within the policy. Their owners were emailed.")
         return redirect("org-policy", slug=organization.slug)
     initial = {name: getattr(organization, name) for name in PolicyForm.base_fields}
+    initial["allow_no_expiry"] = policy_expiry_limits(organization=organization)[1]
     form = PolicyForm(request.POST or stashed_form_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -33,16 +33,7 @@ function settle(root) {
   }
 }
 document.addEventListener("DOMContentLoaded", () => settle(document));
-document.addEventListener("htmx:afterSettle", (event) => {
-  settle(event.detail.elt);
-  // A new token's panel: the secret is what matters now.
-  const panel = document.getElementById("new-token-panel");
-  if (panel && !panel.dataset.focused) {
-    panel.dataset.focused = "1";
-    panel.focus();
-    announce("Token created. Copy it now: it is shown only once.");
-  }
-});
+document.addEventListener("htmx:afterSettle", (event) => settle(event.detail.elt));
 
 // Copy buttons: <button data-copy="element-id">.
 document.addEventListener("click", async (event) => {
@@ -191,7 +182,7 @@ function syncExpiryLimits(form) {
     const pad = (n) => String(n).padStart(2, "0");
     custom.max = `${latest.getFullYear()}-${pad(latest.getMonth() + 1)}-${pad(latest.getDate())}`;
   }
-  const note = form.querySelector("[data-policy-note]");
+  const note = form.querySelector("[data-expiry-policy]");
   if (note) {
     note.textContent = limits.policyNote || "";
     note.hidden = !limits.policyNote;

@@ -12,6 +12,7 @@ from audit.services import audit_record
 from orgs.models import Role
 from tests.factories import PASSWORD, make_org, make_project, make_token, make_user
 from tokens.models import Token
+from tokens.services import project_token_create, token_rotate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,13 +25,22 @@ SIGNED_IN = [
     "/settings/developer/new",
     "/settings/developer/tokens/{token}/",
     "/settings/developer/tokens/{token}/revoke/",
+    "/settings/developer/tokens/{token}/rotate/",
+    "/settings/developer/tokens/{rotated}/",
+    "/settings/developer/?status=inactive",
+    "/settings/developer/?q=nothing-matches",
     "/settings/agents/",
     "/settings/agents/new",
     "/settings/agents/{agent}/",
+    "/settings/agents/{agent}/rotate/",
     "/orgs/acme/agents/",
     "/orgs/acme/audit/",
     "/orgs/acme/audit/?since=2026-02-01&until=2026-01-01",
     "/orgs/acme/policy/",
+    "/orgs/acme/projects/",
+    "/orgs/acme/projects/{project}/tokens/",
+    "/orgs/acme/projects/{project}/tokens/new",
+    "/orgs/acme/projects/{project}/tokens/{project_token}/",
     "/accounts/email/",
     "/accounts/password/change/",
     "/accounts/2fa/",
@@ -46,7 +56,7 @@ def world(db):
     acme.slug = "acme"
     acme.save()
     make_org(name="Globex Corporation", members={owner: Role.ADMIN})
-    make_project(organization=acme, name="Website")
+    website = make_project(organization=acme, name="Website")
     token, _ = make_token(
         owner=owner, organization=acme,
         name="Nightly export of every project to the warehouse, with retries",
@@ -56,7 +66,19 @@ def world(db):
     agent, _ = make_token(owner=owner, organization=acme, name="Claude Code", kind="agt")
     make_token(owner=member, organization=acme, name="Member's Cursor", kind="agt")
     audit_record(event="api.write", token=token, action="POST /api/v1/projects/1/tasks", status=201)
-    return {"owner": owner, "token": token.pk, "agent": agent.pk}
+    rotated, _ = make_token(owner=owner, organization=acme, name="Deploy")
+    token_rotate(token=rotated, by=owner, overlap=timedelta(hours=1))
+    project_token, _ = project_token_create(
+        project=website, by=owner, name="Status page", scopes=["projects:read"], expires_at=None
+    )
+    return {
+        "owner": owner,
+        "token": token.pk,
+        "agent": agent.pk,
+        "rotated": rotated.pk,
+        "project": website.pk,
+        "project_token": project_token.pk,
+    }
 
 
 def sign_in(page, email):
@@ -112,6 +134,20 @@ def test_every_page_passes_axe_and_fits_the_screen(browser, live_server, world, 
             expect(page.locator("#new-token-panel")).to_be_focused()
             problems += audit(page, "the new token", width)
             shot(page, f"a11y-created-{scheme}-{width}")
+        # A rotated secret's page, and the list with its Ended section open.
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto("/settings/developer/")
+            page.get_by_role("link", name=f"Rotate Fresh {width}").click()
+            page.get_by_role("button", name="Rotate token").click()
+            expect(page.locator("#new-token-panel")).to_be_focused()
+            problems += audit(page, "the rotated token", width)
+            shot(page, f"a11y-rotated-{scheme}-{width}")
+            page.goto("/settings/developer/")
+            page.locator("details.inactive summary").click()
+            expect(page.locator("details.inactive table")).to_be_visible()
+            problems += audit(page, "the Ended section", width)
+            shot(page, f"a11y-ended-{scheme}-{width}")
     finally:
         context.close()
     assert problems == [], "\n".join(problems)

@@ -237,7 +237,7 @@ def test_the_policy_form_sets_a_maximum_the_create_form_then_follows(signed_in, 
     response = signed_in.post(policy, policy_post(org, token_max_lifetime_days=60))
     assert response.status_code == 302
     org.refresh_from_db()
-    assert org.token_max_lifetime_days == 60
+    assert org.token_max_lifetime_days == 60 and not org.allow_no_expiry
     form = signed_in.get("/settings/developer/new").content.decode()
     # A maximum rules out "no expiry", whatever the box said; the form's script reads these.
     assert 'data-max-days="60" data-no-expiry="0"' in form
