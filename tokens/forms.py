@@ -181,6 +181,11 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
             my_role=F("memberships__role")
         )
         self.fields["organization"].queryset = organizations
+        # A prefill link names the organization by its slug (prefill()).
+        slug = self.initial.pop("organization_slug", None)
+        chosen = organizations.filter(slug=slug).first() if slug else None
+        if chosen is not None:
+            self.initial["organization"] = chosen.pk
         self.limit_custom_date(self.chosen_organization())
         projects = Project.objects.filter(organization__in=organizations).select_related(
             "organization"

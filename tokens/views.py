@@ -165,10 +165,6 @@ def create(request, surface: Surface):
         stashed = stashed_form_data(request)
         initial = prefill(request.GET, surface.form_class)
         form = surface.form_class(stashed, user=request.user, initial=initial)
-        if (slug := initial.get("organization_slug")) is not None:
-            chosen = form.fields["organization"].queryset.filter(slug=slug).first()
-            if chosen is not None:
-                form.initial["organization"] = chosen.pk
         if stashed is not None:
             messages.info(request, "You signed in again. Check the details, then submit.")
             form.is_valid()  # show what still needs fixing, if anything

@@ -388,3 +388,12 @@ def test_the_reminders_switch_takes_a_post_from_a_signed_in_person_only(client, 
     client.logout()
     response = client.post("/settings/security/expiry-reminders/", {})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_prefill_link_chooses_the_organization_and_the_agents_client(signed_in, user, org):
+    other = make_org(name="Globex", members={user: Role.OWNER})
+    html = signed_in.get(f"/settings/developer/new?org={other.slug}").content.decode()
+    assert re.search(rf'<option value="{other.pk}"[^>]* selected', html)
+    agent = signed_in.get("/settings/agents/new?client=cursor&name=Cursor+at+work").content.decode()
+    assert re.search(r'value="cursor"[^>]* (checked|selected)', agent)
+    assert 'value="Cursor at work"' in agent and Token.objects.count() == 0
