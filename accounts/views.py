@@ -4,11 +4,12 @@ from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.selectors import security_events
 from orgs.selectors import membership_list, organization_list_requiring_two_factor
 
+from .decorators import recent_sign_in_required, stashed_form_data
 from .forms import ExpiryRemindersForm
 from .services import user_set_expiry_reminders
 
@@ -56,9 +57,15 @@ def security(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required
 def expiry_reminders(request):
-    """The Security tab's switch for token expiry emails; back to where it was changed."""
+    """The Security tab's switch for token expiry emails (a change to security: behind a
+    recent sign-in, like the rest). GET is the way back from signing in again."""
+    if request.method == "GET":
+        if stashed_form_data(request) is not None:
+            messages.info(request, "You signed in again. Save your choice again.")
+        return redirect("security")
     form = ExpiryRemindersForm(request.POST)
     form.is_valid()  # a lone checkbox: absent means off, so it cannot be invalid
     enabled = form.cleaned_data["token_expiry_reminders"]

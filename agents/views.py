@@ -9,7 +9,7 @@ from orgs.decorators import two_factors_where_required
 from orgs.selectors import organization_get_for_overseer
 from tokens.models import Token
 from tokens.selectors import agent_get_for_organization, agent_list_for_organization
-from tokens.views import TABLE, Surface, listing, revoke_flow, row
+from tokens.views import TABLE, Surface, cancelled_row, listing, revoke_flow, row
 
 from .forms import AgentConnectForm
 
@@ -52,8 +52,8 @@ def _overseen(organization, pk: int) -> Token:
 def oversight_view(request, slug: str):
     organization = organization_get_for_overseer(user=request.user, slug=slug)
     context = _oversight_context(organization)
-    if request.htmx and request.GET.get("row", "").isdigit():
-        return row(request, _overseen(organization, int(request.GET["row"])), context)
+    if (pk := cancelled_row(request)) is not None:
+        return row(request, _overseen(organization, pk), context)
 
     def tokens_for(**kwargs):
         return agent_list_for_organization(organization=organization, **kwargs)

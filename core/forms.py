@@ -12,15 +12,23 @@ class FormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
 
 
+def whole_number(text: str) -> int | None:
+    """`text` as an integer if it is one in ASCII digits (optionally signed), else None.
+    str.isdigit() alone also accepts "²", which int() then refuses."""
+    text = text.strip()
+    digits = text.removeprefix("-")
+    return int(text) if digits.isascii() and digits.isdecimal() else None
+
+
 def _refuse_ids_out_of_range(field, values) -> None:
     for value in values:
-        text = str(value).strip()
-        if text.lstrip("-").isdigit() and not -MAX_ID <= int(text) <= MAX_ID:
+        number = whole_number(str(value))
+        if number is not None and not -MAX_ID <= number <= MAX_ID:
             # SQLite raises OverflowError for these instead of finding nothing.
             raise ValidationError(
                 field.error_messages["invalid_choice"],
                 code="invalid_choice",
-                params={"value": text},
+                params={"value": str(value).strip()},
             )
 
 

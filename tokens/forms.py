@@ -1,10 +1,11 @@
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.core.validators import slug_re
 from django.db.models import F
 from django.utils import timezone
 
-from core.forms import ModelChoiceField, ModelMultipleChoiceField
+from core.forms import ModelChoiceField, ModelMultipleChoiceField, whole_number
 from orgs.selectors import organization_list_for_user
 from projects.models import Project
 
@@ -77,7 +78,26 @@ class ProjectCheckboxes(forms.CheckboxSelectMultiple):
 
 
 class ExpirySelect(forms.Select):
-    """Each lifetime says the day it would end, for the preview under the choice."""
+    """Each lifetime says the day it would end, for the preview under the choice. With the
+    organization's `limits` (policy_expiry_limits), what the policy forbids is offered disabled,
+    and a forbidden choice gives way to the longest allowed, with or without JavaScript."""
+
+    limits: tuple[int | None, bool] | None = None
+
+    def allows(self, value) -> bool:
+        if self.limits is None:
+            return True
+        max_days, no_expiry = self.limits
+        if value == "never":
+            return no_expiry
+        return max_days is None or value not in EXPIRY_DAYS or EXPIRY_DAYS[value] <= max_days
+
+    def format_value(self, value):
+        values = super().format_value(value)
+        if all(self.allows(v) for v in values):
+            return values
+        allowed = [str(v) for v, _ in self.choices if v in EXPIRY_DAYS and self.allows(v)]
+        return [allowed[-1] if allowed else "custom"]
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
@@ -85,17 +105,42 @@ class ExpirySelect(forms.Select):
             option["attrs"]["data-expires"] = _day(
                 timezone.now() + timedelta(days=EXPIRY_DAYS[value])
             )
+        if not self.allows(value):
+            option["attrs"]["disabled"] = True
         return option
+
+
+class AllowedIPsField(forms.CharField):
+    """An optional IP allowlist as typed (lines or commas), cleaned to a list of entries, or
+    None for anywhere; the service checks each address or network."""
+
+    def __init__(self, **kwargs):
+        kwargs = {
+            "label": "Allowed IP addresses",
+            "required": False,
+            "max_length": 2000,
+            "widget": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+            "help_text": "Addresses or ranges (CIDR), one per line or comma-separated, such as "
+            "203.0.113.7 or 10.0.0.0/8. Requests from elsewhere are refused. Empty: anywhere.",
+            **kwargs,
+        }
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return super().clean(value).replace(",", " ").split() or None
 
 
 class ExpiryFieldsMixin:
     """The lifetime choice, a custom date, and what they mean, shared by the token forms."""
 
-    def limit_custom_date(self, organization=None) -> None:
-        """A custom date from tomorrow to a year ahead, or to the policy's maximum."""
+    def limit_expiry(self, organization=None) -> None:
+        """Lifetimes the organization's policy allows, and a custom date from tomorrow to a
+        year ahead or to the policy's maximum."""
+        limits = policy_expiry_limits(organization=organization) if organization else None
+        self.fields["expiry"].widget.limits = limits
         today = timezone.localdate()
         days = MAX_CUSTOM_EXPIRY_DAYS
-        max_days = policy_expiry_limits(organization=organization)[0] if organization else None
+        max_days = limits[0] if limits else None
         if max_days is not None:
             days = min(days, max_days)
         self.fields["expires_on"].widget.attrs.update(
@@ -105,7 +150,7 @@ class ExpiryFieldsMixin:
 
     def expiry_preview(self) -> str:
         """When the token would expire with the lifetime shown: the text under the choice."""
-        value = self["expiry"].value()
+        value = self.fields["expiry"].widget.format_value(self["expiry"].value())[0]
         if value in EXPIRY_DAYS:
             return f"Expires on {_day(timezone.now() + timedelta(days=EXPIRY_DAYS[value]))}."
         return ""
@@ -163,14 +208,7 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
     expires_on = forms.DateField(
         label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    allowed_ips = forms.CharField(
-        label="Allowed IP addresses",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
-        help_text="Addresses or ranges (CIDR), one per line or comma-separated, such as "
-        "203.0.113.7 or 10.0.0.0/8. Requests from elsewhere are refused. Empty: anywhere.",
-    )
+    allowed_ips = AllowedIPsField()
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,7 +224,7 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
         chosen = organizations.filter(slug=slug).first() if slug else None
         if chosen is not None:
             self.initial["organization"] = chosen.pk
-        self.limit_custom_date(self.chosen_organization())
+        self.limit_expiry(self.chosen_organization())
         projects = Project.objects.filter(organization__in=organizations).select_related(
             "organization"
         )
@@ -237,10 +275,6 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
         else:
             cleaned["projects"] = None
 
-        cleaned["allowed_ips"] = [
-            entry for entry in cleaned.get("allowed_ips", "").replace(",", " ").split() if entry
-        ] or None
-
         cleaned["expires_at"] = expires_at(self, cleaned)
         return cleaned
 
@@ -268,10 +302,10 @@ def prefill(query, form_class) -> dict:
         initial["expiry"] = expires
     elif len(expires) == 10:  # a date, YYYY-MM-DD; the form checks it like a typed one
         initial.update(expiry="custom", expires_on=expires)
-    projects = [p for p in query.get("projects", "").split(",") if p.strip().isdigit()]
+    projects = [p.strip() for p in query.get("projects", "").split(",") if whole_number(p)]
     if projects:
         initial.update(project_access="selected", projects=projects)
-    if query.get("org"):
+    if slug_re.fullmatch(query.get("org", "")) and len(query["org"]) <= 50:
         initial["organization_slug"] = query["org"]
     if query.get("client") and "client" in form_class.base_fields:
         initial["client"] = query["client"]
@@ -347,13 +381,13 @@ class ProjectTokenForm(ExpiryFieldsMixin, forms.Form):
     expires_on = forms.DateField(
         label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    allowed_ips = TokenCreateForm.base_fields["allowed_ips"]
+    allowed_ips = AllowedIPsField()
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["expires_on"].conditional = True
-        self.limit_custom_date(organization)
+        self.limit_expiry(organization)
 
     def expiry_policy_note(self) -> str:
         return policy_note(self.organization)
@@ -366,9 +400,6 @@ class ProjectTokenForm(ExpiryFieldsMixin, forms.Form):
         allowed = ROLE_SCOPES[PROJECT_TOKEN_ROLE]
         wanted = READ_ONLY if cleaned.get("access") == "read" else READ_WRITE
         cleaned["scopes"] = sorted(wanted & allowed)
-        cleaned["allowed_ips"] = [
-            entry for entry in cleaned.get("allowed_ips", "").replace(",", " ").split() if entry
-        ] or None
         cleaned["expires_at"] = expires_at(self, cleaned)
         return cleaned
 

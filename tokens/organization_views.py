@@ -19,12 +19,14 @@ from orgs.selectors import (
     organization_get_for_overseer,
     organization_get_for_owner,
 )
+from projects.models import Project
 
 from .forms import PolicyForm, ProjectTokenForm
 from .models import Token
 from .selectors import (
     policy_exceeding_tokens,
     policy_expiry_limits,
+    project_get_with_tokens,
     project_list_with_tokens,
     project_token_get,
     project_token_list,
@@ -37,7 +39,7 @@ from .services import (
     policy_update,
     project_token_create,
 )
-from .views import TABLE, listing, no_store, revoke_flow, rotate_flow
+from .views import TABLE, cancelled_row, listing, no_store, revoke_flow, rotate_flow
 
 PROJECT_TOKENS = "tokens/project_tokens.html"
 # The policy page lists this many of the tokens it would cap, and counts the rest.
@@ -59,7 +61,15 @@ def policy_view(request, slug: str):
         return redirect("org-policy", slug=organization.slug)
     initial = {name: getattr(organization, name) for name in PolicyForm.base_fields}
     initial["allow_no_expiry"] = policy_expiry_limits(organization=organization)[1]
-    form = PolicyForm(request.POST or stashed_form_data(request), initial=initial)
+    data = request.POST if request.method == "POST" else stashed_form_data(request)
+    if data is not None and request.method == "GET":
+        if data.get("action") == "cap":
+            # Back from signing in again after Cap: the form keeps the policy as it is.
+            data = None
+            messages.info(request, "You signed in again. Cap the tokens again to go ahead.")
+        else:
+            messages.info(request, "You signed in again. Check the policy, then save it.")
+    form = PolicyForm(data, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             changed = policy_update(organization=organization, by=request.user, **form.cleaned_data)
@@ -100,9 +110,10 @@ def project_list_view(request, slug: str):
 
 def _project(request, slug: str, project_id: int):
     organization = organization_get_for_overseer(user=request.user, slug=slug)
-    project = project_list_with_tokens(organization=organization).filter(pk=project_id).first()
-    if project is None:
-        raise Http404("No such project.")
+    try:
+        project = project_get_with_tokens(organization=organization, pk=project_id)
+    except Project.DoesNotExist as exc:
+        raise Http404("No such project.") from exc
     project.organization = organization
     return project
 
@@ -141,8 +152,8 @@ def _list_page(request, project, *, partial=None, **extra):
 @require_GET
 def project_token_list_view(request, slug: str, project_id: int):
     project = _project(request, slug, project_id)
-    if request.htmx and request.GET.get("row", "").isdigit():
-        token = _project_token(project, int(request.GET["row"]))
+    if (pk := cancelled_row(request)) is not None:
+        token = _project_token(project, pk)
         return render(
             request, f"{TABLE}#token-row", _context(project, token=token, restore_focus=True)
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -187,6 +188,12 @@ def project_list_with_tokens(*, organization, now: datetime | None = None) -> Qu
     )
 
 
+def project_get_with_tokens(*, organization, pk: int) -> Project:
+    """One project of the organization, with its `token_count` (project_list_with_tokens);
+    Project.DoesNotExist otherwise."""
+    return project_list_with_tokens(organization=organization).get(pk=pk)
+
+
 def project_token_get(*, organization, pk: int) -> Token:
     """One project token of the organization, in any state; Token.DoesNotExist otherwise."""
     return (
@@ -215,6 +222,44 @@ def policy_latest_expiry(*, organization, now: datetime | None = None) -> dateti
         return None
     last_day = timezone.localdate(now or timezone.now()) + timedelta(days=max_days)
     return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+
+
+def default_lifetime(kind: str) -> timedelta:
+    """How long a token of this kind lasts when nobody chose (settings)."""
+    days = (
+        settings.AGENT_DEFAULT_EXPIRY_DAYS
+        if kind == Token.Kind.AGENT
+        else settings.TOKEN_DEFAULT_EXPIRY_DAYS
+    )
+    return timedelta(days=days)
+
+
+def policy_clamp_expiry(
+    *, organization, kind: str, expires_at: datetime | None, now: datetime
+) -> datetime | None:
+    """The nearest expiry to `expires_at` that the policy allows, for what no one chose by hand
+    (a rotation's inherited expiry, a cap): the latest allowed day, or without a maximum but
+    with an expiry required, the kind's default lifetime."""
+    _, allow_no_expiry = policy_expiry_limits(organization=organization)
+    latest = policy_latest_expiry(organization=organization, now=now)
+    if expires_at is None and not allow_no_expiry:
+        return latest or now + default_lifetime(kind)
+    if latest is not None and expires_at is not None and expires_at > latest:
+        return latest
+    return expires_at
+
+
+def rotation_expiry(*, token: Token, organization, now: datetime | None = None) -> datetime | None:
+    """When a token rotated `now` would have its successor expire: a fresh lifetime as long as
+    the token's own (created → expires; none stays none), within the organization's policy."""
+    now = now or timezone.now()
+    lifetime = token.expires_at - token.created_at if token.expires_at is not None else None
+    return policy_clamp_expiry(
+        organization=organization,
+        kind=token.kind,
+        expires_at=now + lifetime if lifetime is not None else None,
+        now=now,
+    )
 
 
 def policy_exceeding_tokens(*, organization, now: datetime | None = None) -> QuerySet[Token]:

@@ -28,10 +28,12 @@ from .models import ExpiryReminder, Token
 from .permissions import SCOPES
 from .selectors import (
     TokenPrincipal,
+    policy_clamp_expiry,
     policy_exceeding_tokens,
     policy_expiry_limits,
     policy_latest_expiry,
     reminder_due,
+    rotation_expiry,
     token_get_for_auth,
     tokens_working_by_digest,
     unused_tokens,
@@ -151,28 +153,6 @@ def _check_expiry(*, organization, expires_at: datetime | None, now: datetime) -
             f"pick an expiry on or before {_last_allowed_day(latest)}.",
             "expiry",
         )
-
-
-def _default_lifetime(kind: str) -> timedelta:
-    days = (
-        settings.AGENT_DEFAULT_EXPIRY_DAYS
-        if kind == Token.Kind.AGENT
-        else settings.TOKEN_DEFAULT_EXPIRY_DAYS
-    )
-    return timedelta(days=days)
-
-
-def _policy_clamp(*, organization, kind: str, expires_at: datetime | None, now: datetime):
-    """The nearest expiry to `expires_at` that the policy allows, for what no one chose by hand
-    (a rotation's inherited expiry, a cap): the latest allowed day, or without a maximum but
-    with an expiry required, the kind's default lifetime."""
-    _, allow_no_expiry = policy_expiry_limits(organization=organization)
-    latest = policy_latest_expiry(organization=organization, now=now)
-    if expires_at is None and not allow_no_expiry:
-        return latest or now + _default_lifetime(kind)
-    if latest is not None and expires_at is not None and expires_at > latest:
-        return latest
-    return expires_at
 
 
 def _check_person(*, person, organization, roles=None) -> None:
@@ -419,13 +399,7 @@ def token_rotate(
             raise TokenValidationError(
                 f"Its owner is no longer a member of {organization.name}, so it cannot be rotated."
             )
-        lifetime = old.expires_at - old.created_at if old.expires_at is not None else None
-        expires_at = _policy_clamp(
-            organization=organization,
-            kind=old.kind,
-            expires_at=now + lifetime if lifetime is not None else None,
-            now=now,
-        )
+        expires_at = rotation_expiry(token=old, organization=organization, now=now)
         ends = now + (overlap or timedelta(0))
         if old.expires_at is not None:
             ends = min(ends, old.expires_at)  # an overlap never lengthens a token's life
@@ -843,7 +817,7 @@ def policy_cap_tokens(*, organization, by) -> int:
     capped: list[Token] = []
     with transaction.atomic():
         for token in policy_exceeding_tokens(organization=organization, now=now):
-            new = _policy_clamp(
+            new = policy_clamp_expiry(
                 organization=organization, kind=token.kind, expires_at=token.expires_at, now=now
             )
             if new is None or (token.expires_at is not None and token.expires_at <= new):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import replace_url
 
 from accounts.decorators import recent_sign_in_required, stashed_form_data
+from core.forms import whole_number
 from core.http import client_ip
 from orgs.decorators import two_factors_where_required
 
@@ -29,6 +30,7 @@ from .selectors import (
     ALL,
     CURRENT,
     INACTIVE,
+    rotation_expiry,
     token_get_for_owner,
     token_history,
     token_list,
@@ -84,10 +86,9 @@ def listing(request, tokens_for, *, url: str) -> dict:
     a search or filter, the working tokens come first and the ended ones (revoked, rotated,
     expired) wait in a collapsed section; a fixed number of queries however many there are."""
     filters = TokenFilterForm(request.GET)
-    status, search = ACTIVE, ""
-    if filters.is_valid():
-        status = filters.cleaned_data["status"] or ACTIVE
-        search = filters.cleaned_data["q"]
+    filters.is_valid()  # each field on its own: a bad search keeps a good status, and vice versa
+    status = filters.cleaned_data.get("status") or ACTIVE
+    search = filters.cleaned_data.get("q", "")
     page = Paginator(tokens_for(status=status, search=search), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -127,10 +128,15 @@ def _owned(request, surface: Surface, pk: int, status: str = CURRENT) -> Token:
         raise Http404(f"No such {surface.noun}.") from exc
 
 
+def cancelled_row(request) -> int | None:
+    """The token id of an HTMX Cancel on a revoke confirmation (`?row=ID`), if this is one."""
+    return whole_number(request.GET.get("row", "")) if request.htmx else None
+
+
 def list_page(request, surface: Surface):
-    if request.htmx and request.GET.get("row", "").isdigit():
+    if (pk := cancelled_row(request)) is not None:
         # Cancel on a revoke confirmation: the row as it was, focus back on its Revoke.
-        token = _owned(request, surface, int(request.GET["row"]))
+        token = _owned(request, surface, pk)
         return row(request, token, {"surface": surface})
     partial = None
     if request.htmx and request.htmx.target == "token-results":
@@ -210,7 +216,14 @@ def _show_once(request, surface: Surface, **extra):
 def rotate_flow(request, token, context: dict, *, done):
     """GET: what rotating does, and the overlap to choose. POST: a new secret with the same
     settings, shown once by `done(new_token, secret, old_token)`."""
-    form = RotateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        form = RotateForm(request.POST)
+    elif (stashed := stashed_form_data(request)) is not None:
+        # Back from signing in again: the overlap chosen before, and nothing rotated yet.
+        messages.info(request, "You signed in again. Check the overlap, then rotate.")
+        form = RotateForm(initial={"overlap": stashed.get("overlap") or "none"})
+    else:
+        form = RotateForm()
     if request.method == "POST" and form.is_valid():
         try:
             new, secret = token_rotate(
@@ -225,12 +238,11 @@ def rotate_flow(request, token, context: dict, *, done):
         else:
             token.refresh_from_db()  # now rotated, with the end of its overlap
             return done(new, secret, token)
-    lifetime = token.expires_at - token.created_at if token.expires_at else None
     context = {
         **context,
         "token": token,
         "form": form,
-        "lifetime_days": max(1, round(lifetime.total_seconds() / 86400)) if lifetime else None,
+        "new_expiry": rotation_expiry(token=token, organization=token.organization),
     }
     return no_store(render(request, "tokens/rotate_page.html", context))
 

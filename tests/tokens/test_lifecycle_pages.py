@@ -11,6 +11,8 @@ from django.core import mail
 from django.utils import timezone
 
 from orgs.models import Role
+from orgs.services import membership_remove
+from projects.services import project_delete
 from tests.factories import bearer, make_org, make_project, make_token, make_user, secret_in
 from tests.factories import sign_in as log_in
 from tokens import codec
@@ -40,7 +42,8 @@ def test_rotating_with_an_overlap_shows_the_new_secret_once_and_says_when_the_ol
     token, old_secret = make_token(owner=user, organization=org, name="Deploy")
     page = signed_in.get(rotate_url(token)).content.decode()
     assert "Rotate “Deploy”" in page and "Keep the old token working for 1 hour" in page
-    assert "a fresh expiry\n        30 days from now" in page
+    in_30_days = timezone.localdate() + timedelta(days=30)
+    assert f"expires {in_30_days:%b %-d, %Y}, as long after today as" in page
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         response = signed_in.post(rotate_url(token), {"overlap": "1h"})
         assert response.status_code == 200 and "no-store" in response["Cache-Control"]
@@ -85,6 +88,31 @@ def test_an_expired_token_offers_rotate_and_rotating_renews_it(signed_in, client
     renewed = Token.objects.get(digest=codec.digest(secret_in(html)))
     assert works(client, secret_in(html))
     assert renewed.expires_at - timezone.now() > timedelta(days=29)
+
+
+def test_the_rotate_page_says_the_expiry_the_policy_will_give(signed_in, user, org):
+    token, _ = make_token(owner=user, organization=org, name="Forever", expires_in=None)
+    assert "does not expire, like this one" in signed_in.get(rotate_url(token)).content.decode()
+    org.allow_no_expiry = False
+    org.save()
+    page = signed_in.get(rotate_url(token)).content.decode()
+    default = timezone.localdate() + timedelta(days=30)
+    assert f"expires {default:%b %-d, %Y}" in page and "does not expire" not in page
+    html = signed_in.post(rotate_url(token), {"overlap": "none"}).content.decode()
+    successor = Token.objects.get(digest=codec.digest(secret_in(html)))
+    assert timezone.localdate(successor.expires_at) == default
+
+
+def test_the_chosen_overlap_survives_signing_in_again(client, user, org):
+    token, _ = make_token(owner=user, organization=org)
+    log_in(client, user, recently=False)
+    client.post(rotate_url(token), {"overlap": "7d"})
+    log_in(client, user)
+    page = client.get(rotate_url(token)).content.decode()
+    assert "Check the overlap, then rotate." in page
+    assert re.search(r'value="7d"[^>]* checked', page)
+    token.refresh_from_db()
+    assert token.rotatable
 
 
 def test_rotating_asks_for_a_recent_sign_in_and_keeps_the_token(client, user, org):
@@ -186,6 +214,15 @@ def test_odd_list_queries_show_a_list_never_an_error(signed_in, user, org, query
     make_token(owner=user, organization=org, name="Deploy")
     response = signed_in.get(f"{DEVELOPER}?{query}")
     assert response.status_code == 200
+
+
+def test_a_search_too_long_says_so_and_keeps_the_status(signed_in, user, org):
+    gone, _ = make_token(owner=user, organization=org, name="Gone")
+    token_revoke(token=gone, by=user)
+    make_token(owner=user, organization=org, name="Working")
+    html = signed_in.get(f"{DEVELOPER}?status=inactive&q={'x' * 101}").content.decode()
+    assert "at most 100 characters" in html
+    assert f"{gone.prefix}…" in html and "Working" not in html
 
 
 def test_pages_of_25_keep_the_filter_in_their_links(signed_in, user, org):
@@ -348,6 +385,17 @@ def test_project_token_urls_never_reach_another_projects_or_a_persons_token(
     assert client.get(f"/orgs/{org.slug}/projects/{elsewhere.pk}/tokens/").status_code == 404
 
 
+def test_without_javascript_the_forms_offer_only_what_the_policy_allows(signed_in, org, project):
+    org.token_max_lifetime_days = 45
+    org.save()
+    for form in ("/settings/developer/new", "/settings/agents/new", project_url(project, "new")):
+        html = signed_in.get(form).content.decode()
+        assert re.search(r'<option value="60"[^>]* disabled', html), form
+        assert re.search(r'<option value="never"[^>]* disabled', html), form
+        assert re.search(r'<option value="30" selected', html), form  # the longest allowed
+        assert not re.search(r'<option value="7"[^>]* disabled', html), form
+
+
 def test_a_bad_project_token_form_keeps_the_input_and_says_why(client, org, admin, project):
     log_in(client, admin)
     response = client.post(
@@ -383,8 +431,15 @@ def test_the_security_tab_switches_expiry_reminders_off_and_on(signed_in, user):
     assert user.token_expiry_reminders
 
 
-def test_the_reminders_switch_takes_a_post_from_a_signed_in_person_only(client, signed_in):
-    assert signed_in.get("/settings/security/expiry-reminders/").status_code == 405
+def test_the_reminders_switch_asks_for_a_recent_sign_in(client, user):
+    switch = "/settings/security/expiry-reminders/"
+    log_in(client, user, recently=False)
+    assert client.post(switch, {})["Location"].startswith("/accounts/reauthenticate/")
+    user.refresh_from_db()
+    assert user.token_expiry_reminders
+    log_in(client, user)
+    back = client.get(switch, follow=True)
+    assert "Save your choice again." in back.content.decode()
     client.logout()
     response = client.post("/settings/security/expiry-reminders/", {})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -397,3 +452,84 @@ def test_a_prefill_link_chooses_the_organization_and_the_agents_client(signed_in
     agent = signed_in.get("/settings/agents/new?client=cursor&name=Cursor+at+work").content.decode()
     assert re.search(r'value="cursor"[^>]* (checked|selected)', agent)
     assert 'value="Cursor at work"' in agent and Token.objects.count() == 0
+
+
+def test_a_token_whose_projects_were_all_deleted_still_lists(signed_in, user, org, project):
+    token, _ = make_token(owner=user, organization=org, name="Site only", projects=[project])
+    project_delete(project=project)
+    html = signed_in.get(DEVELOPER).content.decode()
+    assert "Site only" in html and "None left" in html
+    assert "None left" in signed_in.get(f"/settings/developer/tokens/{token.pk}/").content.decode()
+
+
+def test_tokens_ended_by_leaving_an_organization_keep_their_pages(signed_in, user, org):
+    other = make_org(name="Globex", members={user: Role.MEMBER})
+    token, _ = make_token(owner=user, organization=other, name="Globex CI")
+    membership_remove(user=user, organization=other)
+    for page in (f"{DEVELOPER}?status=inactive", f"{DEVELOPER}?status=all"):
+        html = signed_in.get(page).content.decode()
+        assert "Globex CI" in html and "You are no longer in this organization" in html
+    detail = signed_in.get(f"/settings/developer/tokens/{token.pk}/")
+    assert detail.status_code == 200 and "Revoked" in detail.content.decode()
+
+
+def test_capping_after_signing_in_again_keeps_the_policy_form_as_it_was(client, user, org):
+    forever, _ = make_token(owner=user, organization=org, expires_in=None)
+    org.token_max_lifetime_days, org.require_agent_connections = 30, True
+    org.save()
+    policy = f"/orgs/{org.slug}/policy/"
+    log_in(client, user, recently=False)
+    response = client.post(policy, {"action": "cap"})
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    log_in(client, user)
+    html = client.get(policy).content.decode()
+    assert "Cap the tokens again to go ahead." in html
+    assert 'name="token_max_lifetime_days" value="30"' in html
+    assert re.search(r'name="require_agent_connections"[^>]* checked', html)
+    forever.refresh_from_db()
+    assert forever.expires_at is None  # nothing capped without the second click
+
+
+def test_a_policy_change_comes_back_filled_in_after_signing_in_again(client, user, org):
+    policy = f"/orgs/{org.slug}/policy/"
+    log_in(client, user, recently=False)
+    client.post(policy, policy_post(org, token_max_lifetime_days=45))
+    log_in(client, user)
+    html = client.get(policy).content.decode()
+    assert "Check the policy, then save it." in html and 'value="45"' in html
+    org.refresh_from_db()
+    assert org.token_max_lifetime_days is None
+
+
+@pytest.mark.parametrize(
+    "query", ["org=%00", "org=" + "a" * 300, "projects=%C2%B2,%00,-1", "name=%00&description=%00"]
+)
+def test_odd_prefill_links_open_the_form_never_an_error(signed_in, org, query):
+    for form in ("/settings/developer/new", "/settings/agents/new"):
+        assert signed_in.get(f"{form}?{query}").status_code == 200
+
+
+@pytest.mark.parametrize("row", ["%C2%B2", "-1", "99999999999999999999999"])
+def test_an_odd_cancelled_row_is_a_404_never_an_error(signed_in, user, org, admin, project, row):
+    assert signed_in.get(f"{DEVELOPER}?row={row}", **HTMX).status_code in (200, 404)
+    assert signed_in.get(f"/orgs/{org.slug}/agents/?row={row}", **HTMX).status_code in (200, 404)
+    assert signed_in.get(f"{project_url(project)}?row={row}", **HTMX).status_code in (200, 404)
+
+
+def test_an_odd_organization_choice_is_a_form_error(signed_in, org):
+    response = signed_in.post("/settings/developer/new", {"name": "x", "organization": "²"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+
+
+def test_the_policy_page_names_no_members_personal_token(signed_in, user, org):
+    member = make_user(email="member@example.com")
+    org.memberships.create(user=member, role=Role.MEMBER)
+    make_token(owner=member, organization=org, name="Private script", expires_in=None)
+    make_token(owner=member, organization=org, name="Member's Cursor", kind="agt", expires_in=None)
+    make_token(owner=user, organization=org, name="Mine", expires_in=None)
+    org.token_max_lifetime_days = 30
+    org.save()
+    page = signed_in.get(f"/orgs/{org.slug}/policy/").content.decode()
+    assert "3 working tokens would not be allowed" in page
+    assert "Private script" not in page and "A personal token" in page
+    assert "member@example.com" in page and "Member&#x27;s Cursor" in page and "Mine" in page

@@ -29,7 +29,7 @@ def projects_summary(token) -> str:
         return "All projects"
     names = [project.name for project in token.projects.all()]
     if not names:
-        return format_html('<span class="muted">None left</span>')
+        return format_html('<span class="muted">{}</span>', "None left")
     return ", ".join(names)
 
 
@@ -41,7 +41,7 @@ def role_limit(token) -> str:
         return ""
     if token.role is None:
         return format_html(
-            '<span class="muted small block">You are no longer in this organization</span>'
+            '<span class="muted small block">{}</span>', "You are no longer in this organization"
         )
     allowed = ", ".join(scope for scope in SCOPES if scope in effective) or "nothing"
     return format_html(

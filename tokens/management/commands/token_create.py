@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import User
+from core.forms import whole_number
 from orgs.models import Organization
 from projects.models import Project
 from tokens.models import Token
@@ -121,7 +122,8 @@ class Command(BaseCommand):
             return None
         projects = []
         for ref in _split(options["projects"]):
-            lookup = {"pk": int(ref)} if ref.isdigit() else {"name": ref}
+            pk = whole_number(ref)
+            lookup = {"pk": pk} if pk is not None and pk > 0 else {"name": ref}
             project = Project.objects.filter(organization=organization, **lookup).first()
             if project is None:
                 raise CommandError(f"No project {ref!r} in {organization.slug}.")
