@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from tessera_client import config
 from tessera_client.cli import State, main
 
-SECRET = "tsr_pat_000000000000000000000000000000000000"
+from tokens import codec
+
+SECRET = codec.generate("pat")
 ME = {
     "user": {"email": "ada@example.com", "name": "Ada"},
     "organization": {"slug": "acme", "name": "Acme", "role": "owner"},

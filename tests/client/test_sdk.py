@@ -30,8 +30,10 @@ from tessera_client import (
     ValidationFailed,
 )
 
+from tokens import codec
+
 BASE = "http://tessera.test"
-SECRET = "tsr_pat_000000000000000000000000000000000000"
+SECRET = codec.generate("pat")
 PROBLEM = "application/problem+json"
 TASK = {
     "id": 7,
