@@ -1,6 +1,6 @@
 """The JSON API at /api/v1/: token-authenticated, with its OpenAPI schema and docs.
 
-Every 4xx and 5xx is an RFC 9457 problem (tokens/responses.py), whichever layer refused the
+Every 4xx and 5xx is an RFC 9457 problem (core/problems.py), whichever layer refused the
 request: the middleware, a permission check, validation, or an unexpected failure.
 """
 
@@ -14,8 +14,7 @@ from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from tokens.permissions import InsufficientScope
-from tokens.responses import (
+from core.problems import (
     PROBLEM_JSON,
     PROBLEMS,
     insufficient_scope,
@@ -23,6 +22,7 @@ from tokens.responses import (
     problem,
     service_unavailable,
 )
+from tokens.permissions import InsufficientScope
 
 from .credentials import router as credentials_router
 from .me import router as me_router

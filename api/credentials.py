@@ -13,9 +13,9 @@ from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Router, Schema, Status
 from pydantic import StringConstraints
 
+from core import ratelimits
 from core.http import client_ip
-from tokens import ratelimits
-from tokens.responses import refusal
+from core.problems import refusal
 from tokens.services import MAX_REPORTED_CREDENTIALS, MAX_REPORTED_LENGTH, token_revoke_leaked
 
 from .errors import ProblemOut

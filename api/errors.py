@@ -1,4 +1,4 @@
-"""How errors look in the OpenAPI schema: RFC 9457 problem details (tokens/responses.py)."""
+"""How errors look in the OpenAPI schema: RFC 9457 problem details (core/problems.py)."""
 
 from typing import Any
 

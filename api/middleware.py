@@ -14,12 +14,10 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 
 from audit.services import audit_write
-from core.http import client_ip
-from tokens import ratelimits
-from tokens.responses import problem, refusal
+from core import ratelimits
+from core.http import API_PREFIX, client_ip, is_mcp_path
+from core.problems import problem, refusal
 
-API = "/api/"
-TOKEN_PATHS = ("/api/", "/mcp")
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 logger = logging.getLogger(__name__)
 
@@ -67,7 +65,7 @@ class RateLimitMiddleware:
         retry_after = window.retry_after()
         if window.exceeded:
             detail = f"This token made {limit} requests this minute. Try again in {retry_after} s."
-            mcp = request.path_info.startswith("/mcp")
+            mcp = is_mcp_path(request.path_info)
             response = refusal("rate-limited", detail, mcp=mcp, retry_after=retry_after)
         else:
             response = self.get_response(request)
@@ -151,7 +149,7 @@ class ApiConventionsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path_info.startswith(API):
+        if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
         method = request.method
         if method == "HEAD":

@@ -39,9 +39,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    token = models.ForeignKey(
-        "tokens.Token", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
-    )
+    # The token's id, not a foreign key: the log sits below the tokens it records (and outlives
+    # them), so it keeps the id and the prefix of a token that is gone.
+    token_id = models.BigIntegerField(null=True, blank=True)
     token_prefix = models.CharField(max_length=16, blank=True)
     action = models.CharField(max_length=200, blank=True, help_text="method and path, or tool")
     user_agent = models.CharField(max_length=255, blank=True)
@@ -53,7 +53,7 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="audit_org_time"),
-            models.Index(fields=["token", "-created_at"], name="audit_token_time"),
+            models.Index(fields=["token_id", "-created_at"], name="audit_token_time"),
             models.Index(fields=["created_at"], name="audit_time"),
             models.Index(fields=["subject", "-created_at"], name="audit_subject_time"),
         ]

@@ -44,7 +44,7 @@ def audit_list(
 
 
 def token_activity(*, token, limit: int = 25) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(token=token).select_related("actor")[:limit])
+    return list(AuditEvent.objects.filter(token_id=token.pk).select_related("actor")[:limit])
 
 
 def security_events(*, user, limit: int = 20) -> list[AuditEvent]:

@@ -87,10 +87,11 @@ INSTALLED_APPS = [
     "accounts",
     "orgs",
     "projects",
-    "tokens",
     "audit",
+    "tokens",
+    "policy",
     "api",
-    "agents",
+    "mcp_server",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.administered_organizations",
+                "config.context_processors.api_links",
                 "accounts.context_processors.account_tab",
             ],
         },

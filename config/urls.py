@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 
 from api.api import api
 
-from .views import api_not_found, healthz, home
+from .views import api_not_found, healthz, home, organization_switch
 
 # The admin signs in through allauth too: same throttles, same two factors.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -14,10 +14,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
-    path("", include("orgs.urls")),
+    path("orgs/switch/", organization_switch, name="org-switch"),
     path("", include("tokens.urls")),
-    path("", include("agents.urls")),
+    path("", include("policy.urls")),
     path("", include("audit.urls")),
+    path("", include("mcp_server.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

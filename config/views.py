@@ -1,17 +1,40 @@
-"""Project-wide pages: the home redirect, the health check, and the error pages."""
+"""Project-wide pages: the home redirect, the organization switcher, the health check, and the
+error pages. They sit above every app, so they may name any app's pages."""
 
 import sys
 
+from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.views.decorators.http import require_GET
 
-TOKEN_PATHS = ("/api/", "/mcp")
+from core.http import is_mcp_path, is_token_path
+from core.problems import problem, service_unavailable
+from orgs.selectors import organization_get_for_overseer
+
+# The organization pages the switcher can land on, by the name it sends.
+ORGANIZATION_PAGES = {
+    "agents": "agent-oversight",
+    "projects": "project-list",
+    "audit": "audit-log",
+    "policy": "org-policy",
+}
 
 
 def home(request):
     return redirect("token-list" if request.user.is_authenticated else "account_login")
+
+
+@login_required
+@require_GET
+def organization_switch(request):
+    """The organization switcher's form (settings/base.html): the same page, in the organization
+    chosen."""
+    organization = organization_get_for_overseer(user=request.user, slug=request.GET.get("to", ""))
+    page = ORGANIZATION_PAGES.get(request.GET.get("page", ""), "agent-oversight")
+    return redirect(page, organization.slug)
 
 
 def healthz(request):
@@ -20,8 +43,6 @@ def healthz(request):
 
 
 def api_not_found(request, rest=""):
-    from tokens.responses import problem
-
     return problem("not-found", f"There is no /api/{rest}.")
 
 
@@ -34,11 +55,9 @@ def server_error(request):
     """500, or 503 when the database is out of reach: a page that needs no database to render
     (no request context, so no session or user is loaded), and JSON on the token paths."""
     unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
-    if request.path_info.startswith(TOKEN_PATHS):
-        from tokens.responses import problem, service_unavailable
-
+    if is_token_path(request.path_info):
         if unavailable:
-            return service_unavailable(mcp=request.path_info.startswith("/mcp"))
+            return service_unavailable(mcp=is_mcp_path(request.path_info))
         return problem("server-error", "Something went wrong on our side; it has been logged.")
     if unavailable:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)

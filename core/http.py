@@ -19,3 +19,17 @@ def client_ip(meta) -> str | None:
             except ValueError:
                 pass
     return meta.get("REMOTE_ADDR")
+
+
+# Where tokens authenticate (tokens.middleware), and nowhere else: the JSON API and MCP.
+API_PREFIX = "/api/"
+MCP_PATH = "/mcp"
+TOKEN_PATHS = (API_PREFIX, MCP_PATH)
+
+
+def is_token_path(path: str) -> bool:
+    return path.startswith(TOKEN_PATHS)
+
+
+def is_mcp_path(path: str) -> bool:
+    return path.startswith(MCP_PATH)

@@ -10,6 +10,10 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# Who oversees an organization: its members' agent connections, its projects' tokens, its log.
+OVERSEERS = (Role.OWNER, Role.ADMIN)
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)

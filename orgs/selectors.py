@@ -1,9 +1,7 @@
 from django.db.models import F, QuerySet
 from django.http import Http404
 
-from .models import Membership, Organization, Role
-
-OVERSEERS = (Role.OWNER, Role.ADMIN)
+from .models import OVERSEERS, Membership, Organization, Role
 
 
 def membership_list(*, user) -> QuerySet[Membership]:

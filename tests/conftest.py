@@ -23,7 +23,7 @@ def _fresh_cache():
     starts with none."""
     from django.core.cache import cache
 
-    from tokens.ratelimits import leases
+    from core.ratelimits import leases
 
     cache.clear()
     leases.clear()

@@ -7,8 +7,8 @@ from bench.loadtest import parse_wrk
 from bench.run import bulk_load_tokens, percentile
 from tests.factories import make_token
 from tokens import codec
+from tokens.authentication import token_get_for_auth
 from tokens.models import Token
-from tokens.selectors import token_get_for_auth
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")

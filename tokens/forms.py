@@ -9,6 +9,7 @@ from core.forms import ModelChoiceField, ModelMultipleChoiceField, whole_number
 from orgs.selectors import organization_list_for_user
 from projects.models import Project
 
+from .models import Token
 from .permissions import (
     PROJECT_TOKEN_ROLE,
     READ_ONLY,
@@ -16,7 +17,8 @@ from .permissions import (
     ROLE_SCOPES,
     SCOPES,
 )
-from .selectors import TOKEN_FILTERS, policy_expiry_limits
+from .policy import default_lifetime, expiry_limits, expiry_note
+from .selectors import TOKEN_FILTERS
 from .services import ROTATION_OVERLAPS
 
 EXPIRY_DAYS = {"7": 7, "30": 30, "60": 60, "90": 90}
@@ -28,30 +30,10 @@ def _day(moment) -> str:
     return timezone.localtime(moment).strftime("%a, %b %-d, %Y")
 
 
-def policy_note(organization) -> str:
-    """What the organization's token policy says about expiry, for under the expiry choice."""
-    max_days, no_expiry = policy_expiry_limits(organization=organization)
-    if max_days is not None:
-        return f"{organization.name}’s policy: tokens expire within {max_days} days."
-    if not no_expiry:
-        return f"{organization.name}’s policy: every token needs an expiry."
-    return ""
-
-
-def expiry_limit_attrs(organization) -> dict[str, str]:
-    """The policy's limits as data attributes, so the form offers only allowed lifetimes
-    (static/js/app.js); the service checks again on submit."""
-    max_days, no_expiry = policy_expiry_limits(organization=organization)
-    return {
-        "data-max-days": "" if max_days is None else str(max_days),
-        "data-no-expiry": "1" if no_expiry else "0",
-        "data-policy-note": policy_note(organization),
-    }
-
-
 class OrganizationSelect(forms.Select):
     """Each organization says the user's role there and the scopes it allows, so the form can
-    mark scopes the role does not grant (static/js/app.js)."""
+    mark scopes the role does not grant (static/js/app.js). What its policy allows of expiry
+    is the server's to say: the expiry fields are rendered again when the choice changes."""
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
@@ -61,8 +43,6 @@ class OrganizationSelect(forms.Select):
             option["attrs"]["data-role"] = role
             allowed = ROLE_SCOPES.get(role, frozenset())
             option["attrs"]["data-allowed-scopes"] = " ".join(s for s in SCOPES if s in allowed)
-        if organization is not None:
-            option["attrs"].update(expiry_limit_attrs(organization))
         return option
 
 
@@ -78,9 +58,8 @@ class ProjectCheckboxes(forms.CheckboxSelectMultiple):
 
 
 class ExpirySelect(forms.Select):
-    """Each lifetime says the day it would end, for the preview under the choice. With the
-    organization's `limits` (policy_expiry_limits), what the policy forbids is offered disabled,
-    and a forbidden choice gives way to the longest allowed, with or without JavaScript."""
+    """With the organization's `limits` (tokens.policy.expiry_limits), what the policy forbids
+    is offered disabled, and a forbidden choice gives way to the longest allowed."""
 
     limits: tuple[int | None, bool] | None = None
 
@@ -101,10 +80,6 @@ class ExpirySelect(forms.Select):
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
-        if value in EXPIRY_DAYS:
-            option["attrs"]["data-expires"] = _day(
-                timezone.now() + timedelta(days=EXPIRY_DAYS[value])
-            )
         if not self.allows(value):
             option["attrs"]["disabled"] = True
         return option
@@ -136,7 +111,7 @@ class ExpiryFieldsMixin:
     def limit_expiry(self, organization=None) -> None:
         """Lifetimes the organization's policy allows, and a custom date from tomorrow to a
         year ahead or to the policy's maximum."""
-        limits = policy_expiry_limits(organization=organization) if organization else None
+        limits = expiry_limits(organization) if organization else None
         self.fields["expiry"].widget.limits = limits
         today = timezone.localdate()
         days = MAX_CUSTOM_EXPIRY_DAYS
@@ -148,11 +123,22 @@ class ExpiryFieldsMixin:
             max=(today + timedelta(days=days)).isoformat(),
         )
 
+    def expiry_choice(self) -> str:
+        """The lifetime the form shows: the one chosen, unless the policy forbids it."""
+        return self.fields["expiry"].widget.format_value(self["expiry"].value())[0]
+
     def expiry_preview(self) -> str:
         """When the token would expire with the lifetime shown: the text under the choice."""
-        value = self.fields["expiry"].widget.format_value(self["expiry"].value())[0]
+        value = self.expiry_choice()
         if value in EXPIRY_DAYS:
             return f"Expires on {_day(timezone.now() + timedelta(days=EXPIRY_DAYS[value]))}."
+        if value == "custom":
+            try:
+                day = self.fields["expires_on"].clean(self["expires_on"].value())
+            except forms.ValidationError:
+                return ""
+            if day is not None:
+                return f"Expires at the end of {day:%a, %b %-d, %Y}."
         return ""
 
 
@@ -203,7 +189,10 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
         label="Which projects", queryset=None, required=False, widget=ProjectCheckboxes
     )
     expiry = forms.ChoiceField(
-        label="Expires", choices=EXPIRY_CHOICES, initial="30", widget=ExpirySelect
+        label="Expires",
+        choices=EXPIRY_CHOICES,
+        initial=str(default_lifetime(Token.Kind.PERSONAL).days),
+        widget=ExpirySelect,
     )
     expires_on = forms.DateField(
         label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -252,7 +241,7 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
 
     def expiry_policy_note(self) -> str:
         chosen = self.chosen_organization()
-        return policy_note(chosen) if chosen else ""
+        return expiry_note(chosen) if chosen else ""
 
     def clean(self):
         cleaned = super().clean()
@@ -279,7 +268,21 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
         return cleaned
 
 
-def prefill(query, form_class) -> dict:
+class AgentConnectForm(TokenCreateForm):
+    """A token form for an MCP client: read-only and 90 days unless chosen otherwise."""
+
+    client = forms.ChoiceField(
+        choices=Token.Client.choices, initial=Token.Client.CLAUDE_CODE, widget=forms.RadioSelect
+    )
+    field_order = ["client", "name", "organization", "description"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = "Which agent, where: “Claude Code on my laptop”."
+        self.fields["expiry"].initial = str(default_lifetime(Token.Kind.AGENT).days)
+
+
+def prefill(query) -> dict:
     """Initial values from a link such as /settings/developer/new?name=CI&scopes=tasks:read
     &expires=30&projects=4,7 (what GitHub and GitLab offer an integration's docs): the form
     opens filled in, and nothing is created until the person submits it."""
@@ -307,8 +310,8 @@ def prefill(query, form_class) -> dict:
         initial.update(project_access="selected", projects=projects)
     if slug_re.fullmatch(query.get("org", "")) and len(query["org"]) <= 50:
         initial["organization_slug"] = query["org"]
-    if query.get("client") and "client" in form_class.base_fields:
-        initial["client"] = query["client"]
+    if query.get("client"):
+        initial["client"] = query["client"]  # agent connections only: other forms ignore it
     return initial
 
 
@@ -376,7 +379,10 @@ class ProjectTokenForm(ExpiryFieldsMixin, forms.Form):
     )
     access = forms.ChoiceField(choices=ACCESS_CHOICES, initial="read", widget=forms.RadioSelect)
     expiry = forms.ChoiceField(
-        label="Expires", choices=TokenCreateForm.EXPIRY_CHOICES, initial="90", widget=ExpirySelect
+        label="Expires",
+        choices=TokenCreateForm.EXPIRY_CHOICES,
+        initial=str(default_lifetime(Token.Kind.PROJECT).days),
+        widget=ExpirySelect,
     )
     expires_on = forms.DateField(
         label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -390,10 +396,7 @@ class ProjectTokenForm(ExpiryFieldsMixin, forms.Form):
         self.limit_expiry(organization)
 
     def expiry_policy_note(self) -> str:
-        return policy_note(self.organization)
-
-    def limit_attrs(self) -> dict[str, str]:
-        return expiry_limit_attrs(self.organization)
+        return expiry_note(self.organization)
 
     def clean(self):
         cleaned = super().clean()
@@ -422,47 +425,3 @@ def expires_at(form, cleaned):
         # Valid through the whole chosen day.
         return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
     return None
-
-
-class PolicyForm(forms.Form):
-    """The organization's rules; field names are policy_update's arguments."""
-
-    require_two_factor = forms.BooleanField(
-        label="Require two-factor authentication for every member",
-        required=False,
-        help_text=(
-            "Members without an authenticator app or passkey are sent to set one up before they "
-            "reach tokens or agents, and their tokens here are refused until they do."
-        ),
-    )
-    token_max_lifetime_days = forms.IntegerField(
-        label="Maximum lifetime of a token, in days",
-        required=False,
-        min_value=1,
-        max_value=3650,
-        help_text="For personal tokens, agent connections and project tokens. Empty: no maximum.",
-    )
-    allow_no_expiry = forms.BooleanField(
-        label="Allow tokens that never expire",
-        required=False,
-        help_text="Only without a maximum lifetime: a maximum rules it out.",
-    )
-    require_agent_connections = forms.BooleanField(
-        label="Agents must use agent connections",
-        required=False,
-        help_text="/mcp refuses personal and project tokens for this organization, so every "
-        "agent is listed for oversight.",
-    )
-    revoke_unused_after_days = forms.IntegerField(
-        label="Revoke tokens unused for this many days",
-        required=False,
-        min_value=7,
-        max_value=3650,
-        help_text="Checked daily; each revocation is audited and its owner emailed. Empty: off.",
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("token_max_lifetime_days") is not None:
-            cleaned["allow_no_expiry"] = False  # a maximum rules it out: say so, store so
-        return cleaned

@@ -4,12 +4,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject
 
-from core.http import client_ip
+from core.http import client_ip, is_mcp_path, is_token_path
+from core.problems import refusal, service_unavailable
 
-from .responses import refusal, service_unavailable
-from .services import AuthenticationFailed, TooManyFailures, token_authenticate
+from .authentication import AuthenticationFailed, TooManyFailures, token_authenticate
 
-TOKEN_PATHS = ("/api/", "/mcp")
 logger = logging.getLogger(__name__)
 
 
@@ -28,7 +27,7 @@ class BearerTokenMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if not path.startswith(TOKEN_PATHS):
+        if not is_token_path(path):
             return self.get_response(request)
         request.user = AnonymousUser()
         request.token = None
@@ -38,7 +37,7 @@ class BearerTokenMiddleware:
         meta = request.META
         authorization = meta.get("HTTP_AUTHORIZATION")
         if authorization is not None:
-            mcp = path.startswith("/mcp")
+            mcp = is_mcp_path(path)
             try:
                 token = token_authenticate(
                     authorization=authorization,

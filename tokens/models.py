@@ -3,6 +3,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -151,6 +152,17 @@ class Token(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    def get_absolute_url(self) -> str:
+        """The page where the token is seen, rotated and revoked: its owner's, or for a project
+        token its project's (the organization's owners and admins)."""
+        if self.kind == self.Kind.PROJECT:
+            if self.project_id is None:  # its project was deleted
+                return reverse("project-list", args=[self.organization.slug])
+            args = [self.organization.slug, self.project_id, self.pk]
+            return reverse("project-token-detail", args=args)
+        return reverse("agent-detail" if self.kind == self.Kind.AGENT else "token-detail",
+                       args=[self.pk])  # fmt: skip
+
     def state(self, now: datetime | None = None) -> str:
         """Token.State: active, or how it ended (revoked, rotated past its overlap, expired)."""
         if self.revoked_at is not None:
@@ -158,6 +170,18 @@ class Token(models.Model):
         if self.expires_at is not None and self.expires_at <= (now or timezone.now()):
             return self.State.ROTATED if self.rotated_at is not None else self.State.EXPIRED
         return self.State.ACTIVE
+
+    @property
+    def is_personal(self) -> bool:
+        return self.kind == self.Kind.PERSONAL
+
+    @property
+    def is_agent(self) -> bool:
+        return self.kind == self.Kind.AGENT
+
+    @property
+    def is_project_token(self) -> bool:
+        return self.kind == self.Kind.PROJECT
 
     @property
     def is_active(self) -> bool:
@@ -218,3 +242,8 @@ class ExpiryReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.token}"
+
+
+def working(now: datetime) -> Q:
+    """Tokens that work right now: not revoked, not expired, not past a rotation's overlap."""
+    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))

@@ -1,42 +1,32 @@
-from django.urls import path
+"""Every token page: one flow (tokens.views) on four surfaces (tokens.surfaces). The paths are
+PRODUCT.md's URL map; the names are `<surface>-<action>`."""
 
-from . import organization_views, views
+from django.urls import URLPattern, path
+
+from . import views
+from .surfaces import AGENTS, OVERSIGHT, PERSONAL, PROJECT_TOKENS, Surface
+
+
+def flow(prefix: str, surface: Surface, *, item: str = "<int:pk>/") -> list[URLPattern]:
+    """The flow's pages of `surface` under `prefix`, one per action the surface has."""
+    views_by_action = {
+        "list": ("", views.token_list),
+        "create": ("new", views.token_create),
+        "detail": (item, views.token_detail),
+        "rotate": (f"{item}rotate/", views.token_rotate_view),
+        "revoke": (f"{item}revoke/", views.token_revoke_view),
+    }
+    return [
+        path(prefix + views_by_action[action][0], views_by_action[action][1], {"surface": surface},
+             name=name)
+        for action, name in surface.url_names.items()
+    ]  # fmt: skip
+
 
 urlpatterns = [
-    path("settings/developer/", views.token_list_view, name="token-list"),
-    path("settings/developer/new", views.token_create_view, name="token-create"),
-    path("settings/developer/tokens/<int:pk>/", views.token_detail_view, name="token-detail"),
-    path(
-        "settings/developer/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token-revoke"
-    ),
-    path(
-        "settings/developer/tokens/<int:pk>/rotate/", views.token_rotate_view, name="token-rotate"
-    ),
-    path("orgs/<slug:slug>/policy/", organization_views.policy_view, name="org-policy"),
-    path("orgs/<slug:slug>/projects/", organization_views.project_list_view, name="project-list"),
-    path(
-        "orgs/<slug:slug>/projects/<int:project_id>/tokens/",
-        organization_views.project_token_list_view,
-        name="project-token-list",
-    ),
-    path(
-        "orgs/<slug:slug>/projects/<int:project_id>/tokens/new",
-        organization_views.project_token_create_view,
-        name="project-token-create",
-    ),
-    path(
-        "orgs/<slug:slug>/projects/<int:project_id>/tokens/<int:pk>/",
-        organization_views.project_token_detail_view,
-        name="project-token-detail",
-    ),
-    path(
-        "orgs/<slug:slug>/projects/<int:project_id>/tokens/<int:pk>/revoke/",
-        organization_views.project_token_revoke_view,
-        name="project-token-revoke",
-    ),
-    path(
-        "orgs/<slug:slug>/projects/<int:project_id>/tokens/<int:pk>/rotate/",
-        organization_views.project_token_rotate_view,
-        name="project-token-rotate",
-    ),
+    *flow("settings/developer/", PERSONAL, item="tokens/<int:pk>/"),
+    *flow("settings/agents/", AGENTS),
+    *flow("orgs/<slug:slug>/agents/", OVERSIGHT),
+    path("orgs/<slug:slug>/projects/", views.project_list, name="project-list"),
+    *flow("orgs/<slug:slug>/projects/<int:project_id>/tokens/", PROJECT_TOKENS),
 ]

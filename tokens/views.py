@@ -1,19 +1,18 @@
-"""The token pages: Settings → Developer for personal tokens, and the same views serve
-Settings → Agents (agents/views.py) for agent connections, through a Surface that names the kind,
-the form, the templates and the URLs.
+"""The token pages: one flow (list, new, detail, rotate, revoke) for every surface
+(tokens.surfaces), which tokens.urls passes to each view as a `path()` kwarg.
 
-Each tab opens on its list; the create form has a page of its own behind a recent sign-in
-(accounts.decorators), and the one-time secret appears above the list once it exists.
+Each list opens on the working tokens, with the ended ones in a collapsed section; the create
+form has a page of its own behind a recent sign-in (accounts.decorators), and the one-time
+secret appears above the list, in the only response that ever holds it.
 """
 
-from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import replace_url
@@ -22,51 +21,20 @@ from accounts.decorators import recent_sign_in_required, stashed_form_data
 from core.forms import whole_number
 from core.http import client_ip
 from orgs.decorators import two_factors_where_required
+from orgs.selectors import organization_get_for_overseer
 
-from .forms import RotateForm, TokenCreateForm, TokenFilterForm, prefill
+from .forms import RotateForm, TokenFilterForm, prefill
 from .models import Token
+from .policy import rotation_expiry
 from .selectors import (
     ACTIVE,
-    ALL,
-    CURRENT,
     INACTIVE,
-    rotation_expiry,
-    token_get_for_owner,
+    project_list_with_tokens,
     token_history,
-    token_list,
     token_predecessors,
 )
-from .services import TokenValidationError, token_create, token_revoke, token_rotate
-
-
-@dataclass(frozen=True)
-class Surface:
-    kind: str
-    tab: str
-    form_class: type[TokenCreateForm]
-    list_url: str
-    create_url: str
-    revoke_url: str
-    rotate_url: str
-    detail_url: str
-    noun: str
-    title: str
-    created_template: str
-
-
-PERSONAL = Surface(
-    kind=Token.Kind.PERSONAL,
-    tab="developer",
-    form_class=TokenCreateForm,
-    list_url="token-list",
-    create_url="token-create",
-    revoke_url="token-revoke",
-    rotate_url="token-rotate",
-    detail_url="token-detail",
-    noun="token",
-    title="Personal access tokens",
-    created_template="tokens/_created.html",
-)
+from .services import TokenValidationError, token_revoke, token_rotate
+from .surfaces import Place, Surface
 
 LIST = "tokens/token_list.html"
 NEW = "tokens/token_new.html"
@@ -75,26 +43,39 @@ PAGE_SIZE = 25
 INACTIVE_SHOWN = 10
 
 
-def no_store(response):
+def no_store(response: HttpResponse) -> HttpResponse:
     # A page that may hold a secret must not come back from any cache, the back button's included.
     add_never_cache_headers(response)
     return response
 
 
-def listing(request, tokens_for, *, url: str) -> dict:
-    """A token list's page of results: `tokens_for(status=, search=)` is the selector. Without
-    a search or filter, the working tokens come first and the ended ones (revoked, rotated,
-    expired) wait in a collapsed section; a fixed number of queries however many there are."""
+def _context(place: Place, **extra: Any) -> dict[str, Any]:
+    surface = place.surface
+    return {
+        "place": place,
+        "surface": surface,
+        "organization": place.organization,
+        "project": place.project,
+        "active_tab": surface.tab,
+        "org_tab": surface.org_tab,
+        **extra,
+    }
+
+
+def _listing(request: HttpRequest, place: Place) -> dict[str, Any]:
+    """A page of results: without a search or filter, the working tokens come first and the
+    ended ones (revoked, rotated, expired) wait in a collapsed section; a fixed number of
+    queries however many there are."""
     filters = TokenFilterForm(request.GET)
     filters.is_valid()  # each field on its own: a bad search keeps a good status, and vice versa
     status = filters.cleaned_data.get("status") or ACTIVE
     search = filters.cleaned_data.get("q", "")
-    page = Paginator(tokens_for(status=status, search=search), PAGE_SIZE).get_page(
+    page = Paginator(place.tokens(status=status, search=search), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     inactive = None
     if status == ACTIVE and not search:
-        inactive = Paginator(tokens_for(status=INACTIVE, search=""), INACTIVE_SHOWN).get_page(1)
+        inactive = Paginator(place.tokens(status=INACTIVE), INACTIVE_SHOWN).get_page(1)
     query = request.GET.copy()
     query.pop("page", None)
     return {
@@ -104,118 +85,96 @@ def listing(request, tokens_for, *, url: str) -> dict:
         "inactive": inactive,
         "filtered": status != ACTIVE or bool(search),
         "query": query.urlencode(),
-        "results_url": url,
+        "results_url": place.url("list"),
     }
 
 
-def _list_page(request, surface: Surface, *, partial=None, **extra):
-    def tokens_for(**kwargs):
-        return token_list(owner=request.user, kind=surface.kind, **kwargs)
-
-    context = {
-        "active_tab": surface.tab,
-        "surface": surface,
-        **listing(request, tokens_for, url=reverse(surface.list_url)),
-        **extra,
-    }
-    return no_store(render(request, partial or LIST, context))
+def _list_page(request: HttpRequest, place: Place, template: str, **extra: Any) -> HttpResponse:
+    context = _context(place, **_listing(request, place), **extra)
+    return no_store(render(request, template, context))
 
 
-def _owned(request, surface: Surface, pk: int, status: str = CURRENT) -> Token:
-    try:
-        return token_get_for_owner(owner=request.user, pk=pk, kind=surface.kind, status=status)
-    except Token.DoesNotExist as exc:
-        raise Http404(f"No such {surface.noun}.") from exc
+def _show_once(request: HttpRequest, place: Place, **extra: Any) -> HttpResponse:
+    """The list with a new secret above it: the only response that holds it. The list URL
+    replaces the form's in the address bar, so a reload shows the list without it."""
+    template = f"{LIST}#page-content" if request.htmx else LIST
+    return replace_url(_list_page(request, place, template, **extra), place.url("list"))
 
 
-def cancelled_row(request) -> int | None:
-    """The token id of an HTMX Cancel on a revoke confirmation (`?row=ID`), if this is one."""
-    return whole_number(request.GET.get("row", "")) if request.htmx else None
-
-
-def list_page(request, surface: Surface):
-    if (pk := cancelled_row(request)) is not None:
+@login_required
+@two_factors_where_required
+@require_GET
+def token_list(request: HttpRequest, surface: Surface, **kwargs: Any) -> HttpResponse:
+    place = surface.place(request, **kwargs)
+    if request.htmx and (pk := whole_number(request.GET.get("row", ""))) is not None:
         # Cancel on a revoke confirmation: the row as it was, focus back on its Revoke.
-        token = _owned(request, surface, pk)
-        return row(request, token, {"surface": surface})
-    partial = None
+        context = _context(place, token=place.token(pk), restore_focus=True)
+        return render(request, f"{TABLE}#token-row", context)
+    template = LIST
     if request.htmx and request.htmx.target == "token-results":
-        partial = f"{TABLE}#token-results"
-    return _list_page(request, surface, partial=partial)
+        template = f"{TABLE}#token-results"
+    return _list_page(request, place, template)
 
 
-def row(request, token, context: dict):
-    """One table row, after Cancel: Revoke gets the focus back."""
-    return render(request, f"{TABLE}#token-row", {**context, "token": token, "restore_focus": True})
-
-
-def revoke_flow(request, token, context: dict, *, notice: str, done_url: str):
-    """GET: the confirmation (in the row with HTMX, else a page). POST: revoke, then the row
-    becomes the notice, which gets the focus (HTMX), or back to the list with a message."""
-    context = {**context, "token": token}
-    if request.method == "GET":
-        if request.htmx:
-            return render(request, f"{TABLE}#token-row", {**context, "confirming": True})
-        return render(request, "tokens/revoke_page.html", context)
-    token_revoke(token=token, by=request.user)
-    if request.htmx:
-        return render(request, f"{TABLE}#revoked-row", {**context, "notice": notice})
-    messages.success(request, notice)
-    return redirect(done_url)
-
-
-def create(request, surface: Surface):
+@login_required
+@two_factors_where_required
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required
+def token_create(request: HttpRequest, surface: Surface, **kwargs: Any) -> HttpResponse:
     """GET: the form (filled in again after a re-authentication). POST: mint, then show the
     secret once above the list."""
+    place = surface.place(request, **kwargs)
+    if request.htmx and request.htmx.target == "expiry-fields":
+        # The organization or the lifetime changed: what the policy allows, and when it ends.
+        form = surface.form(place, initial=request.GET.dict())
+        return render(request, "tokens/_expiry_fields.html", {"form": form})
     if request.method == "GET":
         stashed = stashed_form_data(request)
-        initial = prefill(request.GET, surface.form_class)
-        form = surface.form_class(stashed, user=request.user, initial=initial)
+        form = surface.form(place, stashed, initial=prefill(request.GET))
         if stashed is not None:
             messages.info(request, "You signed in again. Check the details, then submit.")
             form.is_valid()  # show what still needs fixing, if anything
-        context = {"active_tab": surface.tab, "surface": surface, "form": form}
-        return no_store(render(request, NEW, context))
-
-    form = surface.form_class(request.POST, user=request.user)
+        return no_store(render(request, NEW, _context(place, form=form)))
+    form = surface.form(place, request.POST)
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            token, secret = token_create(
-                owner=request.user,
-                organization=data["organization"],
-                name=data["name"],
-                description=data["description"],
-                scopes=data["scopes"],
-                projects=data["projects"],
-                expires_at=data["expires_at"],
-                kind=surface.kind,
-                client=data.get("client", ""),
-                allowed_ips=data["allowed_ips"],
-                ip=client_ip(request.META),
-                user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            )
+            token, secret = surface.mint(place, form.cleaned_data, request)
         except TokenValidationError as exc:
-            form.add_error(exc.field, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            # The secret is in this response and nowhere else; the list URL replaces the form's
-            # in the address bar, so a reload shows the list without it.
-            return _show_once(request, surface, created=token, secret=secret)
-    context = {"active_tab": surface.tab, "surface": surface, "form": form}
-    return no_store(render(request, f"{NEW}#page-content" if request.htmx else NEW, context))
+            return _show_once(request, place, created=token, secret=secret)
+    template = f"{NEW}#page-content" if request.htmx else NEW
+    return no_store(render(request, template, _context(place, form=form)))
 
 
-def _show_once(request, surface: Surface, **extra):
-    """The list with a new secret above it: the only response that holds it. The list URL
-    replaces the form's in the address bar, so a reload shows the list without it."""
-    partial = f"{LIST}#page-content" if request.htmx else None
-    response = _list_page(request, surface, partial=partial, **extra)
-    return replace_url(response, reverse(surface.list_url))
+@login_required
+@two_factors_where_required
+@require_GET
+def token_detail(request: HttpRequest, surface: Surface, pk: int, **kwargs: Any) -> HttpResponse:
+    place = surface.place(request, **kwargs)
+    token = place.any_token(pk)
+    context = _context(
+        place,
+        token=token,
+        events=token_history(token=token),
+        predecessors=token_predecessors(token=token),
+    )
+    return render(request, "tokens/token_detail.html", context)
 
 
-def rotate_flow(request, token, context: dict, *, done):
+@login_required
+@two_factors_where_required
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required
+def token_rotate_view(
+    request: HttpRequest, surface: Surface, pk: int, **kwargs: Any
+) -> HttpResponse:
     """GET: what rotating does, and the overlap to choose. POST: a new secret with the same
-    settings, shown once by `done(new_token, secret, old_token)`."""
+    settings, shown once above the list."""
+    place = surface.place(request, **kwargs)
+    token = place.any_token(pk)
+    if not token.rotatable:
+        raise Http404(f"This {surface.noun} can no longer be rotated.")
     if request.method == "POST":
         form = RotateForm(request.POST)
     elif (stashed := stashed_form_data(request)) is not None:
@@ -236,85 +195,50 @@ def rotate_flow(request, token, context: dict, *, done):
         except TokenValidationError as exc:
             form.add_error(None, exc.message)
         else:
-            token.refresh_from_db()  # now rotated, with the end of its overlap
-            return done(new, secret, token)
-    context = {
-        **context,
-        "token": token,
-        "form": form,
-        "new_expiry": rotation_expiry(token=token, organization=token.organization),
-    }
+            return _show_once(request, place, created=new, secret=secret, rotated=token)
+    context = _context(place, token=token, form=form, new_expiry=rotation_expiry(token=token))
     return no_store(render(request, "tokens/rotate_page.html", context))
 
 
-def rotate(request, surface: Surface, pk: int):
-    token = _owned(request, surface, pk, status=ALL)
-    if not token.rotatable:
-        raise Http404(f"This {surface.noun} can no longer be rotated.")
-
-    def done(new, secret, old):
-        return _show_once(request, surface, created=new, secret=secret, rotated=old)
-
-    return rotate_flow(request, token, {"surface": surface, "active_tab": surface.tab}, done=done)
-
-
-def revoke(request, surface: Surface, pk: int):
-    token = _owned(request, surface, pk)
-    return revoke_flow(
-        request,
-        token,
-        {"surface": surface, "active_tab": surface.tab},
-        notice=f"Revoked “{token.name}”. Requests using it are refused from now on.",
-        done_url=reverse(surface.list_url),
-    )
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_revoke_view(
+    request: HttpRequest, surface: Surface, pk: int, **kwargs: Any
+) -> HttpResponse:
+    """GET: the confirmation (in the row with HTMX, else a page). POST: revoke, then the row
+    becomes the notice, which gets the focus (HTMX), or back to the list with a message."""
+    view = _revoke
+    if surface.guarded_revoke:
+        view = two_factors_where_required(recent_sign_in_required(_revoke))
+    return view(request, surface, pk, **kwargs)
 
 
-def detail(request, surface: Surface, pk: int):
-    token = _owned(request, surface, pk, status=ALL)
-    return render(
-        request,
-        "tokens/token_detail.html",
-        {
-            "token": token,
-            "surface": surface,
-            "active_tab": surface.tab,
-            "events": token_history(token=token),
-            "predecessors": token_predecessors(token=token),
-        },
-    )
+def _revoke(request: HttpRequest, surface: Surface, pk: int, **kwargs: Any) -> HttpResponse:
+    place = surface.place(request, **kwargs)
+    token: Token = place.token(pk)
+    context = _context(place, token=token)
+    if request.method == "GET":
+        if request.htmx:
+            return render(request, f"{TABLE}#token-row", {**context, "confirming": True})
+        return render(request, "tokens/revoke_page.html", context)
+    token_revoke(token=token, by=request.user)
+    notice = place.revoked_notice(token)
+    if request.htmx:
+        return render(request, f"{TABLE}#revoked-row", {**context, "notice": notice})
+    messages.success(request, notice)
+    return redirect(place.url("list"))
 
 
 @login_required
 @two_factors_where_required
 @require_GET
-def token_list_view(request, surface: Surface = PERSONAL):
-    return list_page(request, surface)
-
-
-@login_required
-@two_factors_where_required
-@require_http_methods(["GET", "POST"])
-@recent_sign_in_required
-def token_create_view(request, surface: Surface = PERSONAL):
-    return create(request, surface)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def token_revoke_view(request, pk: int, surface: Surface = PERSONAL):
-    return revoke(request, surface, pk)
-
-
-@login_required
-@two_factors_where_required
-@require_http_methods(["GET", "POST"])
-@recent_sign_in_required
-def token_rotate_view(request, pk: int, surface: Surface = PERSONAL):
-    return rotate(request, surface, pk)
-
-
-@login_required
-@two_factors_where_required
-@require_GET
-def token_detail_view(request, pk: int, surface: Surface = PERSONAL):
-    return detail(request, surface, pk)
+def project_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """/orgs/<slug>/projects/: the projects, each with how many tokens work for it."""
+    organization = organization_get_for_overseer(user=request.user, slug=slug)
+    context = {
+        "organization": organization,
+        "projects": project_list_with_tokens(organization=organization),
+        "active_tab": "organization",
+        "org_tab": "projects",
+    }
+    return render(request, "tokens/project_list.html", context)

@@ -99,8 +99,9 @@ function syncDependentFields(root) {
   });
 }
 
-// The token form: only the chosen organization's projects, which scopes its role allows, and
-// when the token would expire.
+// The token form: only the chosen organization's projects, and which scopes its role allows.
+// What the organization's policy allows of expiry, and when the token would expire, the server
+// says: it renders the expiry fields again when they change (tokens/_expiry_fields.html).
 function syncTokenForm(form) {
   const organization = form.elements.organization;
   if (organization) {
@@ -132,61 +133,6 @@ function syncTokenForm(form) {
       if (note && !allowed.has(box.value)) note.textContent = `(your role, ${role}, does not allow this)`;
     });
   }
-  syncExpiryLimits(form);
-  const expiry = form.elements.expiry;
-  const preview = form.querySelector("[data-expiry-preview]");
-  if (expiry && preview) {
-    const option = expiry.selectedOptions?.[0];
-    const custom = form.elements.expires_on;
-    let text = option?.dataset.expires ? `Expires on ${option.dataset.expires}.` : "";
-    if (expiry.value === "custom" && custom?.value) {
-      const [year, month, day] = custom.value.split("-").map(Number);
-      const date = new Date(year, month - 1, day);
-      if (!Number.isNaN(date.getTime())) {
-        text = `Expires at the end of ${date.toLocaleDateString("en-US", {
-          weekday: "short", month: "short", day: "numeric", year: "numeric",
-        })}.`;
-      }
-    }
-    preview.textContent = text;
-    preview.hidden = !text;
-    const never = form.querySelector("[data-no-expiry-caution]");
-    if (never) never.hidden = expiry.value !== "never";
-  }
-}
-
-// The organization's token policy: lifetimes beyond its maximum, and "No expiry" where it wants
-// one, cannot be chosen. The limits are on the chosen organization's option, or on the form's
-// [data-expiry-limits] when the organization is fixed; the server checks again.
-function syncExpiryLimits(form) {
-  const organization = form.elements.organization;
-  const chosen = organization?.selectedOptions?.[0];
-  const limits = chosen?.dataset.maxDays !== undefined
-    ? chosen.dataset : form.querySelector("[data-expiry-limits]")?.dataset;
-  const expiry = form.elements.expiry;
-  if (!limits || !expiry?.options) return;
-  const maxDays = limits.maxDays ? Number(limits.maxDays) : null;
-  const allowed = (option) => option.value === "never"
-    ? limits.noExpiry !== "0"
-    : !(maxDays && /^\d+$/.test(option.value) && Number(option.value) > maxDays);
-  let fallback = null;
-  for (const option of expiry.options) {
-    option.disabled = !allowed(option);
-    if (!option.disabled && /^\d+$/.test(option.value)) fallback = option;
-  }
-  if (expiry.selectedOptions[0]?.disabled) expiry.value = fallback ? fallback.value : "custom";
-  const custom = form.elements.expires_on;
-  if (custom) {
-    const latest = new Date();
-    latest.setDate(latest.getDate() + (maxDays ? Math.min(maxDays, 366) : 366));
-    const pad = (n) => String(n).padStart(2, "0");
-    custom.max = `${latest.getFullYear()}-${pad(latest.getMonth() + 1)}-${pad(latest.getDate())}`;
-  }
-  const note = form.querySelector("[data-expiry-policy]");
-  if (note) {
-    note.textContent = limits.policyNote || "";
-    note.hidden = !limits.policyNote;
-  }
 }
 
 function syncForms(root) {
@@ -200,11 +146,6 @@ document.addEventListener("change", (event) => {
   syncDependentFields(form);
   if (form.matches("[data-token-form]")) syncTokenForm(form);
   if (event.target.matches("[data-autosubmit]")) form.requestSubmit();
-});
-document.addEventListener("input", (event) => {
-  if (event.target.name === "expires_on" && event.target.form?.matches("[data-token-form]")) {
-    syncTokenForm(event.target.form);
-  }
 });
 document.addEventListener("DOMContentLoaded", () => syncForms(document));
 document.addEventListener("htmx:load", (event) => syncForms(event.detail.elt));

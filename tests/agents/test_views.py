@@ -74,7 +74,9 @@ def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signe
     assert blocks["agent-config-vscode"] == {"servers": {"tessera": {"type": "http", **entry}}}
     again = signed_in.get(AGENTS).content.decode()
     assert secret not in again and token.prefix in again
-    assert AuditEvent.objects.filter(event="agent.connected", token=token, actor=user).exists()
+    assert AuditEvent.objects.filter(
+        event="agent.connected", token_id=token.pk, actor=user
+    ).exists()
 
 
 def test_agents_and_personal_tokens_are_listed_apart(signed_in, user, org):
@@ -233,7 +235,7 @@ def test_an_admin_revokes_a_members_agent_the_member_is_emailed_and_the_log_says
     assert (
         "admin@acme.test" in mail.outbox[0].body and team["agent_secret"] not in mail.outbox[0].body
     )
-    event = AuditEvent.objects.get(event="token.revoked", token=team["agent"])
+    event = AuditEvent.objects.get(event="token.revoked", token_id=team["agent"].pk)
     assert event.actor == team["admin"] and event.detail["by"] == "admin"
     assert event.subject == team["member"]
     from django.test import Client

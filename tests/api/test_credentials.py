@@ -27,7 +27,7 @@ def test_a_reported_token_is_refused_on_the_next_request(client, user, org):
     assert response.status_code == 202 and response.json() == ACCEPTED
     refused = client.get("/api/v1/me", **bearer(secret))
     assert refused.status_code == 401 and refused.json()["type"].endswith("token-revoked")
-    event = AuditEvent.objects.get(event="token.revoked", token=token)
+    event = AuditEvent.objects.get(event="token.revoked", token_id=token.pk)
     assert event.detail["by"] == "reported leaked" and event.actor is None
     assert event.ip == "192.0.2.44"
 
@@ -71,7 +71,9 @@ def test_unknown_malformed_and_revoked_entries_get_the_same_answer(client, user,
     ]
     assert {(a.status_code, a.content) for a in answers} == {(202, b'{"status": "accepted"}')}
     assert client.get("/api/v1/me", **bearer(live)).status_code == 200  # a typo revokes nothing
-    assert not AuditEvent.objects.filter(event="token.revoked").exclude(token=revoked).exists()
+    assert (
+        not AuditEvent.objects.filter(event="token.revoked").exclude(token_id=revoked.pk).exists()
+    )
 
 
 def test_many_tokens_in_one_report_are_all_revoked(client, user, org):

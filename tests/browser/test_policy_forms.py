@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from orgs.models import Role
 from tests.factories import make_org, make_project, make_user
-from tokens.services import policy_update
+from tokens.policy import policy_update
 
 from .test_developer_flow import sign_in
 
@@ -51,5 +51,5 @@ def test_the_project_form_offers_only_what_the_policy_allows(page, strict):
     expect(page.get_by_text("Acme’s policy: tokens expire within 45 days.")).to_be_visible()
     expect(expiry.locator("option[value='60']")).to_be_disabled()
     expect(expiry.locator("option[value='never']")).to_be_disabled()
-    expect(expiry).to_have_value("30")  # 90 was the default: the longest allowed takes its place
+    expect(expiry).to_have_value("30")
     assert page.console_errors == []

@@ -5,8 +5,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core import ratelimits
 from tests.factories import bearer, make_token
-from tokens import codec, ratelimits
+from tokens import codec
 from tokens.services import token_revoke
 
 ME = "/api/v1/me"

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from audit.models import AuditEvent
+from core import ipallow
 from tests.factories import bearer
-from tokens import ipallow
 from tokens.permissions import READ_ONLY
 from tokens.services import TokenValidationError, token_create
 

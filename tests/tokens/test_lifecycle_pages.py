@@ -276,8 +276,9 @@ def test_the_policy_form_sets_a_maximum_the_create_form_then_follows(signed_in, 
     org.refresh_from_db()
     assert org.token_max_lifetime_days == 60 and not org.allow_no_expiry
     form = signed_in.get("/settings/developer/new").content.decode()
-    # A maximum rules out "no expiry", whatever the box said; the form's script reads these.
-    assert 'data-max-days="60" data-no-expiry="0"' in form
+    # A maximum rules out "no expiry", whatever the box said: the server offers neither.
+    assert '<option value="90" disabled>' in form and '<option value="never" disabled>' in form
+    assert '<option value="60" selected>' not in form and '<option value="60">' in form
     assert "Acme’s policy: tokens expire within 60 days." in form
 
 

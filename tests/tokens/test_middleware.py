@@ -136,7 +136,7 @@ def test_deactivating_an_account_revokes_all_its_tokens_for_good(client, user, o
     user.is_active = True
     user.save()
     assert_invalid(client.get(ME, **bearer(secret)), "The access token was revoked.")
-    event = AuditEvent.objects.get(event="token.revoked", token=token)
+    event = AuditEvent.objects.get(event="token.revoked", token_id=token.pk)
     assert event.detail["by"] == "account deactivated"
 
 

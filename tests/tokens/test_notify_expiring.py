@@ -16,7 +16,8 @@ from audit.models import AuditEvent
 from orgs.models import Role
 from tests.factories import bearer, make_token, make_user
 from tokens.models import ExpiryReminder, Token
-from tokens.services import policy_update, project_token_create, token_revoke, token_rotate
+from tokens.policy import policy_update
+from tokens.services import project_token_create, token_revoke, token_rotate
 
 
 def run() -> str:

@@ -14,17 +14,14 @@ from audit.models import AuditEvent
 from orgs.models import Role
 from tests.factories import bearer, make_org, make_project, make_token, make_user, sign_in
 from tokens.models import Token
-from tokens.selectors import (
-    policy_exceeding_tokens,
-    policy_expiry_limits,
-    policy_latest_expiry,
-)
-from tokens.services import (
-    TokenValidationError,
+from tokens.policy import (
+    expiry_limits,
+    latest_expiry,
     policy_cap_tokens,
+    policy_exceeding_tokens,
     policy_update,
-    project_token_create,
 )
+from tokens.services import TokenValidationError, project_token_create
 
 CREATE = "/settings/developer/new"
 
@@ -47,11 +44,11 @@ def strict(user, org):
 
 
 def test_the_limits_a_form_needs_come_from_one_helper(user, org):
-    assert policy_expiry_limits(organization=org) == (None, True)
+    assert expiry_limits(org) == (None, True)
     policy_update(organization=org, by=user, allow_no_expiry=False)
-    assert policy_expiry_limits(organization=org) == (None, False)
+    assert expiry_limits(org) == (None, False)
     policy_update(organization=org, by=user, allow_no_expiry=True, token_max_lifetime_days=30)
-    assert policy_expiry_limits(organization=org) == (30, False)  # a maximum rules out none
+    assert expiry_limits(org) == (30, False)  # a maximum rules out none
 
 
 def test_a_bypassed_form_asking_for_a_longer_token_gets_an_error_not_a_token(client, user, strict):
@@ -71,7 +68,7 @@ def test_a_bypassed_form_asking_for_no_expiry_gets_an_error_not_a_token(client, 
 
 
 def test_the_service_refuses_an_expiry_beyond_the_maximum_and_names_the_field(user, strict):
-    too_late = policy_latest_expiry(organization=strict) + timedelta(seconds=1)
+    too_late = latest_expiry(strict) + timedelta(seconds=1)
     with pytest.raises(TokenValidationError, match="at most 30 days") as error:
         make_token(owner=user, organization=strict, expires_in=too_late - timezone.now())
     assert error.value.field == "expiry"
@@ -97,7 +94,7 @@ def test_an_expiry_through_the_last_allowed_day_is_accepted(client, user, strict
     assert token.expires_at == timezone.make_aware(
         datetime.combine(last_day + timedelta(days=1), time.min)
     )
-    assert token.expires_at == policy_latest_expiry(organization=strict)
+    assert token.expires_at == latest_expiry(strict)
 
 
 def test_policy_changes_are_validated_and_audited_with_what_changed(user, org):
@@ -134,7 +131,7 @@ def test_lowering_the_maximum_leaves_tokens_until_they_are_capped_and_emails_the
 
     with django_capture_on_commit_callbacks(execute=True):
         assert policy_cap_tokens(organization=org, by=user) == 2
-    latest = policy_latest_expiry(organization=org)
+    latest = latest_expiry(org)
     for token in (long, forever):
         token.refresh_from_db()
         assert token.expires_at == latest

@@ -134,7 +134,7 @@ def test_deleting_the_project_revokes_its_tokens_and_keeps_them_for_the_log(clie
     assert response.status_code == 401 and response.json()["type"].endswith("token-revoked")
     token.refresh_from_db()
     assert token.revoked_at is not None and token.project is None
-    event = AuditEvent.objects.get(event="token.revoked", token=token)
+    event = AuditEvent.objects.get(event="token.revoked", token_id=token.pk)
     assert event.detail["by"] == "project deleted"
 
 

@@ -3,9 +3,9 @@ import itertools
 import pytest
 import time_machine
 
+from core import ratelimits
+from core.ratelimits import Leases
 from tests.factories import bearer, make_token
-from tokens import ratelimits
-from tokens.ratelimits import Leases
 
 
 @time_machine.travel("2026-11-23 10:00:00", tick=False)

@@ -16,10 +16,10 @@ from tests.factories import bearer, make_project, make_token, make_user
 from tokens import codec
 from tokens.models import Token
 from tokens.permissions import READ_ONLY
+from tokens.policy import policy_update
 from tokens.selectors import token_history, token_predecessors
 from tokens.services import (
     TokenValidationError,
-    policy_update,
     project_token_create,
     token_create,
     token_revoke,
@@ -180,7 +180,7 @@ def test_rotation_is_audited_with_who_the_overlap_and_the_successor(user, org):
         "overlap": 24 * 3600,
         "successor": successor.prefix,
     }
-    created = AuditEvent.objects.get(event="token.created", token=successor)
+    created = AuditEvent.objects.get(event="token.created", token_id=successor.pk)
     assert created.detail["rotated_from"] == token.prefix
 
 

@@ -6,9 +6,10 @@ from django.utils import timezone
 from orgs.models import Role
 from tests.factories import make_org, make_project, make_token, make_user
 from tokens import codec
+from tokens.authentication import token_get_for_auth
 from tokens.models import Token
 from tokens.permissions import READ_ONLY, READ_WRITE
-from tokens.selectors import token_get_for_auth, token_list
+from tokens.selectors import token_list
 from tokens.services import TokenValidationError, token_create, token_revoke
 
 

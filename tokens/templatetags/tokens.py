@@ -1,7 +1,7 @@
+import json
 import math
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -19,7 +19,7 @@ def access(scopes) -> str:
 def projects_summary(token) -> str:
     """A project token's project; all projects, or the chosen ones by name (prefetched), or a
     note when none are left."""
-    if token.kind == token.Kind.PROJECT:
+    if token.is_project_token:
         return (
             token.project.name
             if token.project_id
@@ -96,44 +96,63 @@ def ended_by(context, token) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def token_urls(context, token) -> dict:
-    """Where a row's actions go: the owner's pages; with `oversight` in the context, an
-    organization admin's oversight of members' agents (who may revoke, never rotate: the new
-    secret would act as the member); with `project`, the project's tokens."""
-    organization = context.get("oversight")
-    if organization is not None:
-        back = reverse("agent-oversight", args=[organization.slug])
-        return {
-            "revoke": reverse("agent-oversight-revoke", args=[organization.slug, token.pk]),
-            "rotate": None,
-            "detail": None,
-            "successor": None,
-            "list": back,
-            "row": f"{back}?row={token.pk}",
-        }
-    project = context.get("project")
-    if project is not None:
-        args = [project.organization.slug, project.pk]
-        back = reverse("project-token-list", args=args)
-        successor = token.replaced_by_id
-        return {
-            "revoke": reverse("project-token-revoke", args=[*args, token.pk]),
-            "rotate": reverse("project-token-rotate", args=[*args, token.pk]),
-            "detail": reverse("project-token-detail", args=[*args, token.pk]),
-            "successor": reverse("project-token-detail", args=[*args, successor])
-            if successor
-            else None,
-            "list": back,
-            "row": f"{back}?row={token.pk}",
-        }
-    surface = context["surface"]
-    back = reverse(surface.list_url)
-    successor = token.replaced_by_id
-    return {
-        "revoke": reverse(surface.revoke_url, args=[token.pk]),
-        "rotate": reverse(surface.rotate_url, args=[token.pk]),
-        "detail": reverse(surface.detail_url, args=[token.pk]),
-        "successor": reverse(surface.detail_url, args=[successor]) if successor else None,
-        "list": back,
-        "row": f"{back}?row={token.pk}",
-    }
+def token_links(context, token) -> dict:
+    """Where a row's or a page's actions go, on the page's surface (tokens.surfaces.Place)."""
+    return context["place"].links(token)
+
+
+@register.simple_tag(takes_context=True)
+def token_title(context, token, quoted: bool = False) -> str:
+    """How an action names the token: “Name”, or on someone else's, whose it is too."""
+    name = f"“{token.name}”" if quoted else token.name
+    if context["surface"].names_owner and token.owner is not None:
+        return f"{token.owner.email}’s {name}"
+    return name
+
+
+def _servers(key: str, entry: dict) -> str:
+    return json.dumps({key: {"tessera": entry}}, indent=2)
+
+
+@register.simple_tag(takes_context=True)
+def agent_configs(context, agent, secret: str) -> list[dict]:
+    """Ready-to-paste configuration for each MCP client, in the shape that client documents;
+    the one the agent was made for comes first."""
+    url = str(context["mcp_url"])
+    headers = {"Authorization": f"Bearer {secret}"}
+    http = {"type": "http", "url": url, "headers": headers}
+    command = (
+        f'claude mcp add --transport http tessera {url} --header "Authorization: Bearer {secret}"'
+    )
+    configs = [
+        {
+            "client": "claude-code",
+            "id": "agent-config-claude",
+            "title": "Claude Code: run this command",
+            "text": command,
+            "button": "Copy command",
+        },
+        {
+            "client": "claude-code",
+            "id": "agent-config-json",
+            "title": "Claude Code, or any MCP client: .mcp.json",
+            "text": _servers("mcpServers", http),
+            "button": "Copy JSON",
+        },
+        {
+            "client": "cursor",
+            "id": "agent-config-cursor",
+            "title": "Cursor: ~/.cursor/mcp.json",
+            "text": _servers("mcpServers", {"url": url, "headers": headers}),
+            "button": "Copy Cursor JSON",
+        },
+        {
+            "client": "vscode",
+            "id": "agent-config-vscode",
+            "title": "VS Code: .vscode/mcp.json",
+            "text": _servers("servers", http),
+            "button": "Copy VS Code JSON",
+        },
+    ]
+    chosen = [c for c in configs if c["client"] == agent.client]
+    return chosen + [c for c in configs if c["client"] != agent.client]

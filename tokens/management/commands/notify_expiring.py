@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tokens.services import token_remind_expiring, token_revoke_unused
+from tokens.lifecycle import token_remind_expiring, token_revoke_unused
 
 
 class Command(BaseCommand):

@@ -9,6 +9,7 @@ from core.forms import whole_number
 from orgs.models import Organization
 from projects.models import Project
 from tokens.models import Token
+from tokens.policy import default_lifetime
 from tokens.services import TokenValidationError, project_token_create, token_create
 
 
@@ -59,11 +60,7 @@ class Command(BaseCommand):
         kind = options["kind"]
         days = options["expires_days"]
         if days is None:
-            days = (
-                settings.AGENT_DEFAULT_EXPIRY_DAYS
-                if kind == Token.Kind.AGENT
-                else settings.TOKEN_DEFAULT_EXPIRY_DAYS
-            )
+            days = default_lifetime(kind).days
         if days < 0:
             raise CommandError("--expires-days must be 0 (no expiry) or more.")
         common = {

@@ -33,7 +33,6 @@ class Command(BaseCommand):
             )
         except TokenValidationError as exc:
             raise CommandError(exc.message) from exc
-        token.refresh_from_db(fields=["expires_at"])
         ends = (
             f"keeps working until {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M %Z}"
             if token.expires_at > timezone.now()

@@ -14,12 +14,13 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from audit.services import audit_write
 from core.http import client_ip
+from core.problems import missing_token, refusal, service_unavailable
 from tokens.models import Token
-from tokens.responses import missing_token, refusal, service_unavailable
 
 from .tools import TOOLS, call_tool
 
@@ -72,12 +73,12 @@ def _initialize(request, params: dict) -> dict:
     }
 
 
-def _agent_connection_required(token) -> JsonResponse | None:
+def _agent_connection_required(request, token) -> JsonResponse | None:
     """The organization's policy may keep /mcp for agent connections: their own page, expiry
     and admin oversight are why they exist. The flag comes with the token's one query."""
     if token.kind == Token.Kind.AGENT or not token.agent_connections_required:
         return None
-    settings_url = settings.SITE_URL.rstrip("/") + "/settings/agents/new"
+    settings_url = request.build_absolute_uri(reverse("agent-create"))
     return refusal(
         "agent-connection-required",
         f"{token.organization_name} requires agents to use agent connections, not "
@@ -118,7 +119,7 @@ def mcp_endpoint(request):
         return refusal("forbidden-origin", "This Origin may not call /mcp.", mcp=True)
     if request.token is None:
         return missing_token(mcp=True)
-    if refused := _agent_connection_required(request.token):
+    if refused := _agent_connection_required(request, request.token):
         return refused
 
     try:

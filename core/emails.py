@@ -1,0 +1,61 @@
+"""Every email Tessera sends, its own and allauth's, is rendered here from templates:
+`<prefix>_subject.txt`, `<prefix>_message.txt` and, when there is one, `<prefix>_message.html`;
+without one, the text is set in the HTML layout (email/base_message.html), so every email has
+both parts and looks the same. Links start at `site_url()`: the address the request came to,
+or SITE_URL for what is sent outside a request (reminders, jobs, the shell).
+"""
+
+import unicodedata
+from collections.abc import Iterable
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.http import HttpRequest
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+
+PRODUCT = "Tessera"
+# The request being answered, if any (core.middleware.RequestIdMiddleware sets it).
+current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
+
+
+def site_url() -> str:
+    """Where people reach Tessera, without a trailing slash."""
+    request = current_request.get()
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    return settings.SITE_URL.rstrip("/")
+
+
+def one_line(text: str) -> str:
+    """Text safe for an email subject: no line breaks or other control characters."""
+    return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+
+
+def render(
+    prefix: str, context: dict[str, Any], *, subject_prefix: str = ""
+) -> EmailMultiAlternatives:
+    """The email of `prefix`, rendered with `context` (plus `product` and `site_url`)."""
+    context = {"product": PRODUCT, "site_url": site_url(), **context}
+    subject = one_line(render_to_string(f"{prefix}_subject.txt", context)).strip()
+    text = render_to_string(f"{prefix}_message.txt", context).strip() + "\n"
+    try:
+        html = render_to_string(f"{prefix}_message.html", context)
+    except TemplateDoesNotExist:
+        html = render_to_string("email/base_message.html", {**context, "text": text})
+    message = EmailMultiAlternatives(subject=subject_prefix + subject, body=text)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send(prefix: str, context: dict[str, Any], to: Iterable[str], **options: Any) -> bool:
+    """Render and send one email to `to` (nobody: nothing is sent); whether it went."""
+    recipients = list(to)
+    if not recipients:
+        return False
+    message = render(prefix, context, **options)
+    message.to = recipients
+    message.send()
+    return True

@@ -1,0 +1,76 @@
+"""/orgs/<slug>/policy/: an organization's rules for its members' credentials, for its owners.
+The rules mean what tokens.policy says; this page changes them and caps the tokens they would
+not allow today."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import recent_sign_in_required, stashed_form_data
+from orgs.decorators import two_factors_where_required
+from orgs.models import Organization
+from orgs.selectors import member_list_without_two_factors, organization_get_for_owner
+from tokens.policy import (
+    expiry_limits,
+    policy_cap_tokens,
+    policy_exceeding_tokens,
+    policy_update,
+)
+
+from .forms import PolicyForm
+
+# The page lists this many of the tokens it would cap, and counts the rest.
+EXCEEDING_SHOWN = 20
+
+
+@login_required
+@two_factors_where_required
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required(to_read=False)
+def policy_view(request: HttpRequest, slug: str) -> HttpResponse:
+    organization = organization_get_for_owner(user=request.user, slug=slug)
+    if request.method == "POST" and request.POST.get("action") == "cap":
+        capped = policy_cap_tokens(organization=organization, by=request.user)
+        noun = "token now expires" if capped == 1 else "tokens now expire"
+        messages.success(request, f"{capped} {noun} within the policy. Their owners were emailed.")
+        return redirect("org-policy", slug=organization.slug)
+    form = _form(request, organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = policy_update(organization=organization, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if changed:
+                messages.success(request, f"Saved {organization.name}’s policy.")
+            return redirect("org-policy", slug=organization.slug)
+    exceeding = policy_exceeding_tokens(organization=organization)
+    context = {
+        "organization": organization,
+        "form": form,
+        "without_two_factors": member_list_without_two_factors(organization=organization),
+        "exceeding": exceeding[:EXCEEDING_SHOWN],
+        "exceeding_count": exceeding.count(),
+        "active_tab": "organization",
+        "org_tab": "policy",
+    }
+    return render(request, "policy/policy.html", context)
+
+
+def _form(request: HttpRequest, organization: Organization) -> PolicyForm:
+    """The form as posted, or as it was before signing in again, or as the policy stands."""
+    initial = {name: getattr(organization, name) for name in PolicyForm.base_fields}
+    initial["allow_no_expiry"] = expiry_limits(organization)[1]
+    data = request.POST if request.method == "POST" else stashed_form_data(request)
+    if data is not None and request.method == "GET":
+        if data.get("action") == "cap":
+            # Back from signing in again after Cap: the form keeps the policy as it is.
+            data = None
+            messages.info(request, "You signed in again. Cap the tokens again to go ahead.")
+        else:
+            messages.info(request, "You signed in again. Check the policy, then save it.")
+    return PolicyForm(data, initial=initial)

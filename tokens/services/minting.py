@@ -1,0 +1,272 @@
+"""Minting: every way a token comes to exist (a person's token, an agent connection, a project
+token, a rotation's successor) goes through `token_mint`, after the checks its caller owes."""
+
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from audit.services import Event, audit_record
+from core import ipallow
+from orgs.models import OVERSEERS, Membership, Organization
+from projects.models import Project
+
+from .. import codec, emails
+from ..models import Token
+from ..permissions import SCOPES
+from ..policy import ExpiryNotAllowed, check_expiry
+
+
+class TokenValidationError(Exception):
+    """A token cannot be made or changed as asked; `field` names the form field to blame."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# What every new token is checked for.
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise TokenValidationError("Give the token a name.", "name")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        # Line breaks and invisible formatting (bidi overrides such as U+202E) would let a name
+        # pose as something else in lists, emails and logs.
+        raise TokenValidationError(
+            "Use plain text: no line breaks or invisible formatting characters.", "name"
+        )
+    return name
+
+
+def _clean_scopes(scopes: Iterable[str]) -> list[str]:
+    scopes = list(scopes)
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise TokenValidationError(f"Unknown scope: {', '.join(unknown)}.", "scopes")
+    if not scopes:
+        raise TokenValidationError("Choose at least one scope.", "scopes")
+    return [scope for scope in SCOPES if scope in scopes]
+
+
+def _clean_allowed_ips(allowed_ips: list[str] | None) -> str:
+    if allowed_ips is not None and (
+        isinstance(allowed_ips, str) or not all(isinstance(entry, str) for entry in allowed_ips)
+    ):
+        raise TokenValidationError("List addresses and networks, one per entry.", "allowed_ips")
+    try:
+        return ipallow.normalize(allowed_ips)
+    except ipallow.InvalidAllowlist as exc:
+        raise TokenValidationError(str(exc), "allowed_ips") from exc
+
+
+def _clean_projects(projects: Iterable[Project] | None, organization) -> list[Project] | None:
+    if projects is None:
+        return None
+    projects = list(projects)
+    if any(project.organization_id != organization.pk for project in projects):
+        raise TokenValidationError(f"Choose projects of {organization.name} only.", "projects")
+    return projects
+
+
+def _check_expiry(*, organization, expires_at: datetime | None) -> None:
+    try:
+        check_expiry(organization=organization, expires_at=expires_at, now=timezone.now())
+    except ExpiryNotAllowed as exc:
+        field = "expires_on" if expires_at is not None and expires_at <= timezone.now() else None
+        raise TokenValidationError(exc.message, field or "expiry") from exc
+
+
+def _check_person(*, person, organization, roles=None) -> None:
+    """The person minting a token: verified, a member (with one of `roles`, if given), and with
+    two factors where the organization requires them."""
+    if not person.email_verified:
+        raise TokenValidationError("Verify your email address before creating tokens.")
+    role = (
+        Membership.objects.filter(user=person, organization=organization)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        raise TokenValidationError("You are not a member of this organization.", "organization")
+    if roles is not None and role not in roles:
+        raise TokenValidationError(
+            f"Only owners and admins of {organization.name} can manage project tokens."
+        )
+    if organization.require_two_factor and not person.has_two_factors:
+        raise TokenValidationError(
+            f"{organization.name} requires two-factor authentication: set it up under "
+            "Settings → Security first.",
+            "organization",
+        )
+
+
+# Minting: the one way a token comes to exist.
+
+
+@sensitive_variables("secret")
+def token_mint(
+    *,
+    kind: str,
+    organization: Organization,
+    by,
+    name: str,
+    scopes: Iterable[str],
+    owner=None,
+    project: Project | None = None,
+    projects: Iterable[Project] | None = None,
+    description: str = "",
+    expires_at: datetime | None = None,
+    client: str = "",
+    allowed_ips: list[str] | None = None,
+    origin_id: int | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+    detail: dict[str, Any] | None = None,
+) -> tuple[Token, str]:
+    """Store a new token with a new secret and return both; the secret exists only in this
+    return value. Checks the name, scopes, projects and allowlist, audits the creation with
+    `detail`, and leaves the caller to check who may mint, and the expiry.
+
+    `projects=None` means every project of the organization; a list restricts the token to
+    those. `origin_id` is the first token of a rotation line the new one continues. The database
+    keeps names unique among working tokens of an owner or a project.
+    """
+    name = _clean_name(name)
+    scopes = _clean_scopes(scopes)
+    projects = _clean_projects(projects, organization)
+    allowed = _clean_allowed_ips(allowed_ips)
+    secret = codec.generate(kind)
+    try:
+        with transaction.atomic():
+            token = Token.objects.create(
+                kind=kind,
+                digest=codec.digest(secret),
+                prefix=codec.display_prefix(secret),
+                owner=owner,
+                organization=organization,
+                project=project,
+                created_by=by,
+                name=name,
+                description=description.strip(),
+                scopes=scopes,
+                all_projects=projects is None and project is None,
+                expires_at=expires_at,
+                client=client if kind == Token.Kind.AGENT else "",
+                allowed_ips=allowed,
+                origin_id=origin_id,
+            )
+            if projects:
+                token.projects.set(projects)
+            audit_record(
+                event=Event.AGENT_CONNECTED if kind == Token.Kind.AGENT else Event.TOKEN_CREATED,
+                token=token,
+                actor_id=by.pk if by else None,
+                ip=ip,
+                user_agent=user_agent,
+                detail={"name": token.name, "scopes": token.scopes, **(detail or {})},
+            )
+    except IntegrityError as exc:
+        whose = "This project already has" if project is not None else "You already have"
+        raise TokenValidationError(
+            f"{whose} a token named “{name}”. Pick another name or revoke that one.", "name"
+        ) from exc
+    return token, secret
+
+
+@sensitive_variables("secret")
+def token_create(
+    *,
+    owner,
+    organization: Organization,
+    name: str,
+    scopes: list[str],
+    description: str = "",
+    projects: Iterable[Project] | None = None,
+    expires_at: datetime | None = None,
+    kind: str = Token.Kind.PERSONAL,
+    client: str = "",
+    allowed_ips: list[str] | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> tuple[Token, str]:
+    """Mint a personal access token or agent connection and return it with its secret.
+
+    `projects=None` means every project of the organization; a list restricts the token to those.
+    `allowed_ips` lists the addresses and CIDR networks it may be used from (None: anywhere).
+    The expiry must satisfy the organization's token policy. The owner is emailed (never the
+    secret), with where the request came from (`ip`, `user_agent`) when there was one.
+    """
+    if kind not in (Token.Kind.PERSONAL, Token.Kind.AGENT):
+        raise ValueError(f"token_create makes personal tokens and agent connections, not {kind!r}")
+    _check_person(person=owner, organization=organization)
+    _check_expiry(organization=organization, expires_at=expires_at)
+    if projects is not None and not list(projects):
+        raise TokenValidationError("Choose at least one project.", "projects")
+    token, secret = token_mint(
+        kind=kind,
+        organization=organization,
+        by=owner,
+        owner=owner,
+        name=name,
+        description=description,
+        scopes=scopes,
+        projects=projects,
+        expires_at=expires_at,
+        client=client,
+        allowed_ips=allowed_ips,
+        ip=ip,
+        user_agent=user_agent,
+        detail={"client": client if kind == Token.Kind.AGENT else ""},
+    )
+    transaction.on_commit(lambda: emails.token_created(token=token, ip=ip, user_agent=user_agent))
+    return token, secret
+
+
+@sensitive_variables("secret")
+def project_token_create(
+    *,
+    project: Project,
+    by,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None,
+    description: str = "",
+    allowed_ips: list[str] | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> tuple[Token, str]:
+    """Mint a project token (`tsr_prj_`) and return it with its secret.
+
+    Only owners and admins of the project's organization may (TokenValidationError otherwise).
+    The token belongs to the project, not to `by`: it survives `by` leaving the organization or
+    being deactivated. It reaches only its project, with its scopes capped at what the member
+    role allows (tokens.permissions.PROJECT_TOKEN_ROLE). `by` is recorded as its creator and
+    emailed, as for any new credential.
+    """
+    organization = project.organization
+    _check_person(person=by, organization=organization, roles=OVERSEERS)
+    _check_expiry(organization=organization, expires_at=expires_at)
+    token, secret = token_mint(
+        kind=Token.Kind.PROJECT,
+        organization=organization,
+        by=by,
+        project=project,
+        name=name,
+        description=description,
+        scopes=scopes,
+        expires_at=expires_at,
+        allowed_ips=allowed_ips,
+        ip=ip,
+        user_agent=user_agent,
+        detail={"project": project.name},
+    )
+    transaction.on_commit(lambda: emails.token_created(token=token, ip=ip, user_agent=user_agent))
+    return token, secret

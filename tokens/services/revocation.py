@@ -1,0 +1,140 @@
+"""Revocation: the one way a token ends before its time, by hand, by a report or by a job."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from audit.services import Event, audit_record
+from projects.models import Project
+
+from .. import codec, emails
+from ..models import Token, working
+from .rotation import who
+
+# Leaked-token reports: at most this many strings a report, each at most this long.
+MAX_REPORTED_CREDENTIALS = 1000
+MAX_REPORTED_LENGTH = 100
+
+
+def _revoke(
+    *,
+    token: Token,
+    by,
+    label: str,
+    reason: str = "",
+    why: str | None = None,
+    notify: bool = True,
+    ip: str | None = None,
+) -> bool:
+    """Revoke at once and for good, audited with `label` (and `reason`); False if it already
+    was. Whoever hears (tokens.selectors.token_recipients) is told unless its owner, or an admin
+    acting on a project token, did it; `why` is the email's explanation for a revocation nobody
+    made by hand."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=by
+        )
+        if not updated:
+            return False
+        token.revoked_at, token.revoked_by = now, by
+        detail = {"by": label, "name": token.name}
+        if reason:
+            detail["reason"] = reason
+        audit_record(
+            event=Event.TOKEN_REVOKED,
+            token=token,
+            actor_id=by.pk if by else None,
+            ip=ip,
+            detail=detail,
+        )
+    by_hand_here = by is not None and (by.pk == token.owner_id or token.kind == Token.Kind.PROJECT)
+    if notify and not by_hand_here:
+        emails.token_revoked(token=token, by=by, why=why)
+    return True
+
+
+def token_revoke(*, token: Token, by=None) -> bool:
+    """Revoke at once and for good; False if it was already revoked.
+
+    `by` is the owner, an organization admin (agent connections and project tokens: the caller
+    checks), or None for the incident command. Anyone but the owner revoking a person's token
+    emails the owner; an admin revoking a project token emails no one.
+    """
+    label = "incident" if by is None else who(token, by)
+    return _revoke(token=token, by=by, label=label)
+
+
+def token_revoke_all(*, owner, reason: str, organization=None) -> int:
+    """Revoke every active token of `owner` (in one organization, or everywhere) when they leave
+    it or their account is deactivated. Audited one by one with the reason; no emails, since the
+    person's access itself is what changed. Coming back does not bring the tokens back. Project
+    tokens have no owner, so they are never touched."""
+    now = timezone.now()
+    tokens = Token.objects.filter(owner=owner, revoked_at__isnull=True)
+    if organization is not None:
+        tokens = tokens.filter(organization=organization)
+    with transaction.atomic():
+        ended = list(tokens.select_for_update().only("id", "prefix", "name", "organization_id"))
+        Token.objects.filter(pk__in=[token.pk for token in ended]).update(revoked_at=now)
+        for token in ended:
+            token.owner_id = owner.pk
+            audit_record(
+                event=Event.TOKEN_REVOKED,
+                token=token,
+                detail={"by": reason, "name": token.name},
+            )
+    return len(ended)
+
+
+def project_tokens_revoke(*, project: Project) -> int:
+    """Revoke a project's tokens because the project is going away (tokens.signals); the rows
+    stay, so the audit log keeps them and a later use is refused as revoked, not unknown."""
+    tokens = Token.objects.filter(
+        project=project, kind=Token.Kind.PROJECT, revoked_at__isnull=True
+    ).select_related("organization")
+    return sum(
+        _revoke(token=token, by=None, label="project deleted", notify=False) for token in tokens
+    )
+
+
+@sensitive_variables("values", "value")
+def token_revoke_leaked(*, values: list[str], ip: str | None = None) -> int:
+    """Revoke every working token among `values` (full secrets someone found in public, e.g. a
+    secret scanner) and return how many. Strings that are not well-formed Tessera tokens are
+    ignored; each revocation is audited as "reported leaked" with the reporter's address, and
+    its owner (for a project token, the organization's owners and admins) is emailed."""
+    digests = set()
+    for value in values[:MAX_REPORTED_CREDENTIALS]:
+        if not isinstance(value, str) or len(value) > MAX_REPORTED_LENGTH:
+            continue
+        try:
+            digests.add(codec.parse(value.strip()).digest)
+        except codec.MalformedToken:
+            continue
+    if not digests:
+        return 0
+    why = (
+        "it was reported as leaked: someone found it where others can see it, such as a "
+        "public repository, and reported it to Tessera"
+    )
+    tokens = (
+        Token.objects.filter(working(timezone.now()), digest__in=digests)
+        .select_related("owner", "organization", "project")
+        .order_by("id")
+    )
+    return sum(
+        _revoke(token=token, by=None, label="reported leaked", why=why, ip=ip) for token in tokens
+    )
+
+
+def token_revoke_many(
+    *, tokens: Iterable[Token], label: str, reason: str = "", why: str | None = None
+) -> int:
+    """Revoke these tokens for a reason nobody typed by hand (a policy, a job); each is
+    audited with `label` and `reason`, and whoever hears about it is emailed `why`."""
+    return sum(
+        _revoke(token=token, by=None, label=label, reason=reason, why=why) for token in tokens
+    )
