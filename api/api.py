@@ -24,7 +24,7 @@ from core.problems import (
 )
 from tokens.permissions import InsufficientScope
 
-from .credentials import router as credentials_router
+from .leaks import router as leaks_router
 from .me import router as me_router
 from .projects import router as projects_router
 
@@ -155,4 +155,4 @@ def problem_type(request, slug: str):
 
 api.add_router("/", me_router)
 api.add_router("/", projects_router)
-api.add_router("/", credentials_router)
+api.add_router("/", leaks_router)

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "projects",
     "audit",
     "tokens",
+    "credentials",
     "policy",
     "api",
     "mcp_server",
@@ -122,6 +123,17 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+
+def token_page(token) -> str:
+    """Token.get_absolute_url(): the pages (credentials) sit above the model's app, so the
+    project, which sees both, says where a token lives."""
+    from credentials.surfaces import token_page
+
+    return token_page(token)
+
+
+ABSOLUTE_URL_OVERRIDES = {"tokens.token": token_page}
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

@@ -15,7 +15,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("orgs/switch/", organization_switch, name="org-switch"),
-    path("", include("tokens.urls")),
+    path("", include("credentials.urls")),
     path("", include("policy.urls")),
     path("", include("audit.urls")),
     path("", include("mcp_server.urls")),

@@ -3,7 +3,6 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 
@@ -152,16 +151,8 @@ class Token(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    def get_absolute_url(self) -> str:
-        """The page where the token is seen, rotated and revoked: its owner's, or for a project
-        token its project's (the organization's owners and admins)."""
-        if self.kind == self.Kind.PROJECT:
-            if self.project_id is None:  # its project was deleted
-                return reverse("project-list", args=[self.organization.slug])
-            args = [self.organization.slug, self.project_id, self.pk]
-            return reverse("project-token-detail", args=args)
-        return reverse("agent-detail" if self.kind == self.Kind.AGENT else "token-detail",
-                       args=[self.pk])  # fmt: skip
+    # get_absolute_url() is the token's page. The pages sit above this app (credentials), so
+    # settings.ABSOLUTE_URL_OVERRIDES says where a token lives (credentials.surfaces.token_page).
 
     def state(self, now: datetime | None = None) -> str:
         """Token.State: active, or how it ended (revoked, rotated past its overlap, expired)."""

@@ -4,11 +4,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from credentials.views import INACTIVE_SHOWN, PAGE_SIZE
 from orgs.models import Role
 from tests.factories import make_org, make_project, make_token, make_user, secret_in, sign_in
 from tokens import codec
 from tokens.models import Token
-from tokens.views import INACTIVE_SHOWN, PAGE_SIZE
 
 PAGE = "/settings/developer/"
 CREATE = "/settings/developer/new"

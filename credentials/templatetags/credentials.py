@@ -97,7 +97,7 @@ def ended_by(context, token) -> str:
 
 @register.simple_tag(takes_context=True)
 def token_links(context, token) -> dict:
-    """Where a row's or a page's actions go, on the page's surface (tokens.surfaces.Place)."""
+    """Where a row's or a page's actions go, on the page's surface (credentials.surfaces.Place)."""
     return context["place"].links(token)
 
 

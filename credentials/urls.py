@@ -1,5 +1,5 @@
-"""Every token page: one flow (tokens.views) on four surfaces (tokens.surfaces). The paths are
-PRODUCT.md's URL map; the names are `<surface>-<action>`."""
+"""Every token page: one flow (credentials.views) on four surfaces (credentials.surfaces). The
+paths are PRODUCT.md's URL map."""
 
 from django.urls import URLPattern, path
 

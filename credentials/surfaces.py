@@ -1,6 +1,6 @@
-"""The token pages are one flow (list, new, detail, rotate, revoke: tokens.views) shown on four
-surfaces. A Surface says what differs: whose tokens it lists, who may act on them, its words,
-its columns and its URLs. tokens.urls hands one to each view through `path()` kwargs.
+"""The token pages are one flow (list, new, detail, rotate, revoke: credentials.views) shown on
+four surfaces. A Surface says what differs: whose tokens it lists, who may act on them, its words,
+its columns and its URLs. credentials.urls hands one to each view through `path()` kwargs.
 
 - PERSONAL: Settings → Developer, a person's own personal access tokens.
 - AGENTS: Settings → Agents, a person's own agent connections.
@@ -23,10 +23,8 @@ from core.http import client_ip
 from orgs.models import Organization
 from orgs.selectors import organization_get_for_overseer
 from projects.models import Project
-
-from .forms import AgentConnectForm, ProjectTokenForm, TokenCreateForm
-from .models import Token
-from .selectors import (
+from tokens.models import Token
+from tokens.selectors import (
     ALL,
     CURRENT,
     agent_list_for_organization,
@@ -34,21 +32,23 @@ from .selectors import (
     project_token_list,
     token_list,
 )
-from .services import project_token_create, token_create
+from tokens.services import project_token_create, token_create
 
-WORDS = "tokens/_surface_words.html"
+from .forms import AgentConnectForm, ProjectTokenForm, TokenCreateForm
+
+WORDS = "credentials/_surface_words.html"
 
 
 @dataclass(frozen=True)
 class Column:
-    """A column of a token table: its heading, and the cell partial in tokens/_cells.html."""
+    """A column of a token table: its heading, and the cell partial in credentials/_cells.html."""
 
     key: str
     heading: str = ""
 
     @property
     def cell(self) -> str:
-        return f"tokens/_cells.html#{self.key}"
+        return f"credentials/_cells.html#{self.key}"
 
 
 MEMBER = Column("member", "Member")
@@ -85,10 +85,10 @@ class Surface:
     noun: str
     short_noun: str
     create_label: str = ""
-    # The create page: its <title>, its fields (tokens/_token_form_fields.html), its button, and
-    # what it does, in words for the failure notice and the unverified-email banner.
+    # The create page: its <title>, its fields (credentials/_token_form_fields.html), its
+    # button, and what it does, in words for the failure notice and the unverified-email banner.
     new_title: str = ""
-    form_fields: str = "tokens/_token_form_fields.html#own"
+    form_fields: str = "credentials/_token_form_fields.html#own"
     submit_label: str = "Generate token"
     create_verb: str = "create the token"
     verify_doing: str = "create tokens"
@@ -104,17 +104,24 @@ class Surface:
     kept: str = "name, access, organization and projects"
     # The notice that replaces a revoked row: {name}, {owner} and {project} are filled in.
     revoked: str = "Revoked “{name}”. Requests using it are refused from now on."
-    # Longer words, as partials of tokens/_surface_words.html: the page's introduction, the
+    # Longer words, as partials of credentials/_surface_words.html: the page's introduction, the
     # table's, the empty list, the create form's heading, what revoking does.
     intro: str = ""
     table_intro: str = ""
     empty: str = ""
     new_intro: str = ""
     revoke_warning: str = f"{WORDS}#revoke-warning"
-    created_template: str = "tokens/_created.html"
+    created_template: str = "credentials/_created.html"
     # Project and oversight revocations end someone else's credential: two factors where the
     # organization wants them, and a recent sign-in. A person ends their own at once.
     guarded_revoke: bool = False
+
+    def url(self, action: str, args: tuple = (), pk: int | None = None) -> str | None:
+        """The URL of one of the flow's pages (None where this surface has no such page)."""
+        name = self.url_names.get(action)
+        if name is None:
+            return None
+        return reverse(name, args=args if pk is None else (*args, pk))
 
     def place(self, request: HttpRequest, **kwargs: Any) -> "Place":
         return Place(surface=self, user=request.user)
@@ -170,7 +177,6 @@ class ProjectSurface(Surface):
         return project_token_list(project=place.project, status=status, search=search)
 
     def form(self, place: "Place", data: Any = None, **kwargs: Any) -> Any:
-        kwargs.pop("initial", None)  # project tokens take no prefill links
         return ProjectTokenForm(data, organization=place.organization, **kwargs)
 
     def mint(self, place: "Place", data: dict, request: HttpRequest) -> tuple[Token, str]:
@@ -250,11 +256,7 @@ class Place:
 
     def url(self, action: str, token: Token | int | None = None) -> str | None:
         """The URL of one of the flow's pages here (None where the surface has no such page)."""
-        name = self.surface.url_names.get(action)
-        if name is None:
-            return None
-        args = self.args if token is None else (*self.args, getattr(token, "pk", token))
-        return reverse(name, args=args)
+        return self.surface.url(action, self.args, getattr(token, "pk", token))
 
     def tokens(self, *, status: str, search: str = "") -> QuerySet[Token]:
         return self.surface.queryset(self, status=status, search=search)
@@ -353,7 +355,7 @@ AGENTS = Surface(
     mine=True,
     columns=(CLIENT, *_OWN_COLUMNS),
     ended_columns=_OWN_ENDED_COLUMNS,
-    created_template="tokens/_agent_created.html",
+    created_template="credentials/_agent_created.html",
     intro=f"{WORDS}#agent-intro",
     empty=f"{WORDS}#agent-empty",
     new_intro=f"{WORDS}#agent-new",
@@ -378,7 +380,7 @@ PROJECT_TOKENS = ProjectSurface(
     short_noun="token",
     create_label="New project token",
     new_title="New token for {project}",
-    form_fields="tokens/_token_form_fields.html#project",
+    form_fields="credentials/_token_form_fields.html#project",
     columns=(NAME_BY_CREATOR, TOKEN, ACCESS, CREATED, LAST_USED, EXPIRES),
     ended_columns=(NAME, TOKEN, CREATED, LAST_USED_DAY, ENDED),
     kept="name, access and project",
@@ -408,3 +410,16 @@ OVERSIGHT = OversightSurface(
     empty=f"{WORDS}#oversight-empty",
     revoke_warning=f"{WORDS}#oversight-revoke-warning",
 )
+
+
+def token_page(token: Token) -> str:
+    """The page where a token is seen, rotated and revoked: its owner's, or for a project token
+    its project's. Token.get_absolute_url() is this (settings.ABSOLUTE_URL_OVERRIDES), since
+    the pages sit above the app that holds the model."""
+    organization = token.organization
+    if token.kind == Token.Kind.PROJECT:
+        if token.project_id is None:  # its project was deleted
+            return reverse("project-list", args=[organization.slug])
+        return PROJECT_TOKENS.url("detail", (organization.slug, token.project_id), token.pk)
+    surface = AGENTS if token.kind == Token.Kind.AGENT else PERSONAL
+    return surface.url("detail", (), token.pk)

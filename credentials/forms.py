@@ -8,18 +8,17 @@ from django.utils import timezone
 from core.forms import ModelChoiceField, ModelMultipleChoiceField, whole_number
 from orgs.selectors import organization_list_for_user
 from projects.models import Project
-
-from .models import Token
-from .permissions import (
+from tokens.models import Token
+from tokens.permissions import (
     PROJECT_TOKEN_ROLE,
     READ_ONLY,
     READ_WRITE,
     ROLE_SCOPES,
     SCOPES,
 )
-from .policy import default_lifetime, expiry_limits, expiry_note
-from .selectors import TOKEN_FILTERS
-from .services import ROTATION_OVERLAPS
+from tokens.policy import default_lifetime, expiry_limits, expiry_note
+from tokens.selectors import TOKEN_FILTERS
+from tokens.services import ROTATION_OVERLAPS
 
 EXPIRY_DAYS = {"7": 7, "30": 30, "60": 60, "90": 90}
 # The furthest custom expiry date: a year, as for GitHub's fine-grained tokens.

@@ -1,5 +1,5 @@
 """The token pages: one flow (list, new, detail, rotate, revoke) for every surface
-(tokens.surfaces), which tokens.urls passes to each view as a `path()` kwarg.
+(credentials.surfaces), which credentials.urls passes to each view as a `path()` kwarg.
 
 Each list opens on the working tokens, with the ended ones in a collapsed section; the create
 form has a page of its own behind a recent sign-in (accounts.decorators), and the one-time
@@ -22,23 +22,23 @@ from core.forms import whole_number
 from core.http import client_ip
 from orgs.decorators import two_factors_where_required
 from orgs.selectors import organization_get_for_overseer
-
-from .forms import RotateForm, TokenFilterForm, prefill
-from .models import Token
-from .policy import rotation_expiry
-from .selectors import (
+from tokens.models import Token
+from tokens.policy import rotation_expiry
+from tokens.selectors import (
     ACTIVE,
     INACTIVE,
     project_list_with_tokens,
     token_history,
     token_predecessors,
 )
-from .services import TokenValidationError, token_revoke, token_rotate
+from tokens.services import TokenValidationError, token_revoke, token_rotate
+
+from .forms import RotateForm, TokenFilterForm, prefill
 from .surfaces import Place, Surface
 
-LIST = "tokens/token_list.html"
-NEW = "tokens/token_new.html"
-TABLE = "tokens/_token_table.html"
+LIST = "credentials/token_list.html"
+NEW = "credentials/token_new.html"
+TABLE = "credentials/_token_table.html"
 PAGE_SIZE = 25
 INACTIVE_SHOWN = 10
 
@@ -127,7 +127,7 @@ def token_create(request: HttpRequest, surface: Surface, **kwargs: Any) -> HttpR
     if request.htmx and request.htmx.target == "expiry-fields":
         # The organization or the lifetime changed: what the policy allows, and when it ends.
         form = surface.form(place, initial=request.GET.dict())
-        return render(request, "tokens/_expiry_fields.html", {"form": form})
+        return render(request, "credentials/_expiry_fields.html", {"form": form})
     if request.method == "GET":
         stashed = stashed_form_data(request)
         form = surface.form(place, stashed, initial=prefill(request.GET))
@@ -159,7 +159,7 @@ def token_detail(request: HttpRequest, surface: Surface, pk: int, **kwargs: Any)
         events=token_history(token=token),
         predecessors=token_predecessors(token=token),
     )
-    return render(request, "tokens/token_detail.html", context)
+    return render(request, "credentials/token_detail.html", context)
 
 
 @login_required
@@ -197,7 +197,7 @@ def token_rotate_view(
         else:
             return _show_once(request, place, created=new, secret=secret, rotated=token)
     context = _context(place, token=token, form=form, new_expiry=rotation_expiry(token=token))
-    return no_store(render(request, "tokens/rotate_page.html", context))
+    return no_store(render(request, "credentials/rotate_page.html", context))
 
 
 @login_required
@@ -220,7 +220,7 @@ def _revoke(request: HttpRequest, surface: Surface, pk: int, **kwargs: Any) -> H
     if request.method == "GET":
         if request.htmx:
             return render(request, f"{TABLE}#token-row", {**context, "confirming": True})
-        return render(request, "tokens/revoke_page.html", context)
+        return render(request, "credentials/revoke_page.html", context)
     token_revoke(token=token, by=request.user)
     notice = place.revoked_notice(token)
     if request.htmx:
@@ -241,4 +241,4 @@ def project_list(request: HttpRequest, slug: str) -> HttpResponse:
         "active_tab": "organization",
         "org_tab": "projects",
     }
-    return render(request, "tokens/project_list.html", context)
+    return render(request, "credentials/project_list.html", context)
