@@ -1,7 +1,12 @@
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 
+from core import emails
 from core.http import client_ip
 
 from .decorators import signed_in_recently
@@ -31,3 +36,21 @@ class AccountAdapter(DefaultAccountAdapter):
         if request is not None and request.user.is_authenticated and signed_in_recently(request):
             return False
         return super().is_reauthentication_required(app=app, **kwargs)
+
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """allauth's emails, in Tessera's words (templates/account/email/, mfa/email/), go through
+        the one renderer every email uses, with its layout and the real site address."""
+        context = {**context, "confirmation_days": settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS}
+        message = emails.render(
+            template_prefix, context, subject_prefix=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        )
+        message.to = [email] if isinstance(email, str) else list(email)
+        message.from_email = self.get_from_email()
+        message.extra_headers.update(headers or {})
+        return message

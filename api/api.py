@@ -150,7 +150,7 @@ def problem_type(request, slug: str):
     if slug not in PROBLEMS:
         return problem("not-found", f"No problem type {slug!r}.")
     status, title = PROBLEMS[slug]
-    return {"type": f"/api/v1/problems/{slug}", "title": title, "status": status}
+    return {"type": settings.PROBLEM_TYPES_URL + slug, "title": title, "status": status}
 
 
 api.add_router("/", me_router)

@@ -1,6 +1,7 @@
 """What the API promises once a request's token is known: a per-token rate limit, replayable
 POSTs, and the HTTP conventions clients rely on. Each class is one concern; none authenticates
-(tokens.middleware does, before them)."""
+(tokens.middleware does, before them), and all run on /api (all but the conventions on /mcp too)
+alone: core.middleware.PathDispatchMiddleware sends them only those requests."""
 
 import hashlib
 import logging
@@ -15,7 +16,7 @@ from django.utils.http import parse_etags
 
 from audit.services import audit_write
 from core import ratelimits
-from core.http import API_PREFIX, client_ip, is_mcp_path
+from core.http import client_ip, is_mcp_path
 from core.problems import problem, refusal
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -149,8 +150,6 @@ class ApiConventionsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path_info.startswith(API_PREFIX):
-            return self.get_response(request)
         method = request.method
         if method == "HEAD":
             request.method = "GET"

@@ -95,32 +95,46 @@ INSTALLED_APPS = [
     "mcp_server",
 ]
 
+# What every request goes through. Past PathDispatchMiddleware each takes one chain of
+# MIDDLEWARE_BY_PATH, by the start of its path; allauth's stays last here for its exception hook.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestIdMiddleware",
     # Before CommonMiddleware, so a CORS preflight is answered before anything else runs.
     "core.middleware.CorsMiddleware",
-    "core.middleware.HtmxRedirectMiddleware",
-    "core.middleware.PrivatePagesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After AuthenticationMiddleware, so that on API paths it replaces the session user.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.PathDispatchMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+# The API and MCP: who the bearer token is, then what the API promises once it is known.
+TOKEN_MIDDLEWARE = [
     "tokens.middleware.BearerTokenMiddleware",
-    # After it: what the API promises once a token is known.
     "api.middleware.TokenExpiryMiddleware",
     "api.middleware.RateLimitMiddleware",
     "api.middleware.IdempotencyMiddleware",
-    "api.middleware.ApiConventionsMiddleware",
+]
+# The pages: a session and its user, messages, HTMX.
+PAGE_MIDDLEWARE = [
+    "core.middleware.HtmxRedirectMiddleware",
+    "core.middleware.PrivatePagesMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "allauth.account.middleware.AccountMiddleware",
-    # After the bearer middleware: on token paths it sees no session user and records nothing.
     "accounts.middleware.SessionActivityMiddleware",
 ]
+MIDDLEWARE_BY_PATH = [
+    ("/api/", [*TOKEN_MIDDLEWARE, "api.middleware.ApiConventionsMiddleware"]),
+    ("/mcp", TOKEN_MIDDLEWARE),
+    ("/healthz", []),
+    ("", PAGE_MIDDLEWARE),
+]
+# The admin's checks look for sessions, users and messages in MIDDLEWARE; they are in the pages'
+# chain, which tests/test_middleware.py checks instead.
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "config.urls"
 
@@ -396,3 +410,5 @@ CORS_PREFLIGHT_MAX_AGE = 600
 # Idempotency-Key is remembered.
 API_RATE_LIMIT_PER_MINUTE = int(env("API_RATE_LIMIT_PER_MINUTE", "1000"))
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
+# Where each RFC 9457 problem type (core.problems) is documented: the API serves these pages.
+PROBLEM_TYPES_URL = "/api/v1/problems/"

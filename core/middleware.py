@@ -1,14 +1,23 @@
 import logging
 import os
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.exception import convert_exception_to_response
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.module_loading import import_string
 from django_htmx.http import HttpResponseClientRedirect
 
+from .emails import current_request
+
 PRIVATE_PATHS = ("/settings/", "/orgs/", "/accounts/")
+Handler = Callable[[HttpRequest], HttpResponse]
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -17,7 +26,8 @@ class RequestIdMiddleware:
     """Every request gets an id: the caller's X-Request-Id when it is sane (1 to 64 letters,
     digits, dots, dashes, underscores or colons), else a new one. It is answered in
     X-Request-Id, written in log lines and kept on audit entries, so one failure can be traced
-    from a client's report to the server's log."""
+    from a client's report to the server's log. The request is also what emails sent while
+    answering it link to (core.emails.site_url)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -27,9 +37,11 @@ class RequestIdMiddleware:
         request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         request.request_id = request_id
         reset = request_id_var.set(request_id)
+        answering = current_request.set(request)
         try:
             response = self.get_response(request)
         finally:
+            current_request.reset(answering)
             request_id_var.reset(reset)
         response["X-Request-Id"] = request_id
         return response
@@ -100,3 +112,39 @@ class CorsMiddleware(BaseCorsMiddleware):
         if "HTTP_ORIGIN" not in request.META:
             return self.get_response(request)
         return super().__call__(request)
+
+
+class PathDispatchMiddleware:
+    """Middleware that has nothing to do for a request should cost it nothing. Past this point a
+    request takes one chain, chosen once by the start of its path (settings.MIDDLEWARE_BY_PATH):
+    the API's and MCP's (a bearer token, its limits and conventions) or the pages' (a session,
+    its user and messages, HTMX), never both; /healthz takes none.
+
+    The chains hold only middleware that works through __call__ alone: Django runs process_view,
+    process_exception and process_template_response only for MIDDLEWARE's own entries, so a
+    class that needs them (CSRF, allauth's) stays there, and one in a chain is refused at start.
+    """
+
+    def __init__(self, get_response: Handler):
+        self.routes = [
+            (prefix, self._chain(paths, get_response))
+            for prefix, paths in settings.MIDDLEWARE_BY_PATH
+        ]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        for prefix, chain in self.routes:
+            if path.startswith(prefix):
+                return chain(request)
+        raise ImproperlyConfigured(f"No middleware chain for {path!r}: end with a '' route.")
+
+    @staticmethod
+    def _chain(paths: list[str], get_response: Handler) -> Handler:
+        handler = get_response
+        for path in reversed(paths):
+            middleware = import_string(path)(handler)
+            hooks = ("process_view", "process_exception", "process_template_response")
+            if any(hasattr(middleware, hook) for hook in hooks):
+                raise ImproperlyConfigured(f"{path} has hooks only MIDDLEWARE runs: list it there.")
+            handler = convert_exception_to_response(middleware)
+        return handler

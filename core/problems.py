@@ -7,13 +7,13 @@ detail, and `errors` or `scope` where they apply). Authentication failures also 
 SDKs show the reason instead of a generic failure.
 """
 
+from django.conf import settings
 from django.http import JsonResponse
 
 REALM = "tessera"
-PROBLEM_TYPES = "/api/v1/problems/"
 PROBLEM_JSON = "application/problem+json"
 
-# slug: (status, title). The documentation of each is at PROBLEM_TYPES + slug.
+# slug: (status, title). The documentation of each is at settings.PROBLEM_TYPES_URL + slug.
 PROBLEMS: dict[str, tuple[int, str]] = {
     "bad-request": (400, "Bad request"),
     "missing-token": (401, "Authentication required"),
@@ -62,7 +62,12 @@ def problem(slug: str, detail: str, *, status: int | None = None, **extra) -> Js
     """An RFC 9457 problem response; `extra` adds members such as `errors` or `scope`."""
     default_status, title = PROBLEMS[slug]
     status = status or default_status
-    body = {"type": PROBLEM_TYPES + slug, "title": title, "status": status, "detail": detail}
+    body = {
+        "type": settings.PROBLEM_TYPES_URL + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     body.update({key: value for key, value in extra.items() if value is not None})
     response = JsonResponse(body, status=status, content_type=PROBLEM_JSON)
     response["Cache-Control"] = "no-store"
@@ -89,7 +94,7 @@ def refusal(
     /mcp, with the headers a client needs to act on it."""
     status = PROBLEMS[slug][0]
     if mcp:
-        data = {"status": status, "type": PROBLEM_TYPES + slug}
+        data = {"status": status, "type": settings.PROBLEM_TYPES_URL + slug}
         error = BEARER_ERRORS.get(slug)
         if slug in BEARER_ERRORS:
             data["error"] = error or "missing_token"

@@ -108,59 +108,88 @@ def _call(request, message_id, params: dict) -> JsonResponse:
     return _result(message_id, result)
 
 
-@csrf_exempt
-def mcp_endpoint(request):
+class Refused(Exception):
+    """The request ends here, with this answer."""
+
+    def __init__(self, response: HttpResponse):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _admitted(request) -> None:
+    """POST, from an allowed origin, with a token the organization lets use /mcp."""
     if request.method != "POST":
         # No SSE stream and no sessions: GET and DELETE are refused, as the transport allows.
         response = _error(None, INVALID_REQUEST, "This endpoint takes POST.", status=405)
         response["Allow"] = "POST"
-        return response
+        raise Refused(response)
     if not _origin_allowed(request):
-        return refusal("forbidden-origin", "This Origin may not call /mcp.", mcp=True)
+        raise Refused(refusal("forbidden-origin", "This Origin may not call /mcp.", mcp=True))
     if request.token is None:
-        return missing_token(mcp=True)
+        raise Refused(missing_token(mcp=True))
     if refused := _agent_connection_required(request, request.token):
-        return refused
+        raise Refused(refused)
 
+
+def _message(request) -> dict:
+    """The one JSON-RPC 2.0 message in the body."""
     try:
-        body = request.body
-    except RequestDataTooBig:
-        return _error(None, INVALID_REQUEST, "The request body is too large", status=413)
-    try:
-        message = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(None, PARSE_ERROR, "Parse error: the body is not JSON", status=400)
-    except RecursionError:
-        return _error(None, PARSE_ERROR, "Parse error: the JSON is nested too deeply", status=400)
+        message = json.loads(request.body)
+    except RequestDataTooBig as exc:
+        raise Refused(
+            _error(None, INVALID_REQUEST, "The request body is too large", status=413)
+        ) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(
+            _error(None, PARSE_ERROR, "Parse error: the body is not JSON", status=400)
+        ) from exc
+    except RecursionError as exc:
+        raise Refused(
+            _error(None, PARSE_ERROR, "Parse error: the JSON is nested too deeply", status=400)
+        ) from exc
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-        return _error(None, INVALID_REQUEST, "Expected one JSON-RPC 2.0 message", status=400)
+        raise Refused(
+            _error(None, INVALID_REQUEST, "Expected one JSON-RPC 2.0 message", status=400)
+        )
+    return message
 
+
+def _request(request, message: dict) -> tuple[str, str | int, dict]:
+    """A request's method, id and params; a response or a notification is answered 202."""
     method = message.get("method")
     if method is None:
         if "result" in message or "error" in message:
-            return HttpResponse(status=202)  # a response to a server request: nothing to say
-        return _error(message.get("id"), INVALID_REQUEST, "A request needs a method", status=400)
+            raise Refused(HttpResponse(status=202))  # a response to a server request
+        raise Refused(
+            _error(message.get("id"), INVALID_REQUEST, "A request needs a method", status=400)
+        )
     if not isinstance(method, str):
-        return _error(message.get("id"), INVALID_REQUEST, "method must be a string", status=400)
+        raise Refused(
+            _error(message.get("id"), INVALID_REQUEST, "method must be a string", status=400)
+        )
     if "id" not in message:
-        return HttpResponse(status=202)  # a notification: accepted, no answer
+        raise Refused(HttpResponse(status=202))  # a notification: accepted, no answer
     message_id = message["id"]
     if isinstance(message_id, bool) or not isinstance(message_id, str | int):
-        return _error(None, INVALID_REQUEST, "id must be a string or an integer", status=400)
-
+        raise Refused(_error(None, INVALID_REQUEST, "id must be a string or an integer", 400))
     version = request.headers.get("MCP-Protocol-Version")
     if method not in NEGOTIATING_METHODS and version and version not in SUPPORTED_VERSIONS:
-        return _error(
-            message_id,
-            INVALID_REQUEST,
-            f"Unsupported MCP-Protocol-Version {version!r}; "
-            f"supported: {', '.join(SUPPORTED_VERSIONS)}",
-            status=400,
-        )
+        supported = ", ".join(SUPPORTED_VERSIONS)
+        detail = f"Unsupported MCP-Protocol-Version {version!r}; supported: {supported}"
+        raise Refused(_error(message_id, INVALID_REQUEST, detail, status=400))
     params = message.get("params", {})
     if not isinstance(params, dict):
-        return _error(message_id, INVALID_PARAMS, "params must be an object")
+        raise Refused(_error(message_id, INVALID_PARAMS, "params must be an object"))
+    return method, message_id, params
 
+
+@csrf_exempt
+def mcp_endpoint(request):
+    try:
+        _admitted(request)
+        method, message_id, params = _request(request, _message(request))
+    except Refused as refused:
+        return refused.response
     try:
         if method == "initialize":
             return _result(message_id, _initialize(request, params))

@@ -1,12 +1,15 @@
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from orgs.models import Role
 
 from .factories import make_org, make_project, make_user, sign_in
 
-# Deadlines would measure how busy the machine is, not the code (performance lives in bench/).
-settings.register_profile("tessera", deadline=None)
+# Deadlines and "too slow" would measure how busy the machine is, not the code (performance
+# lives in bench/); derandomized, every run tries the same examples, so a failure reproduces.
+settings.register_profile(
+    "tessera", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("tessera")
 
 

@@ -17,7 +17,7 @@ What the token may then do is tokens.permissions' business.
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -266,20 +266,24 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _auth_cursor() -> Any:
-    """A cursor for the auth query. On PostgreSQL it binds parameters server-side, so psycopg
-    prepares the statement after a few runs and the server stops re-planning a four-table join on
-    every request (planning costs more than executing it). Django's wrapper is kept, so query
-    logging and error translation work as for any other query.
-    """
+def _fetch(digest: str) -> tuple | None:
+    """The auth query's row. On PostgreSQL it binds parameters server-side, so psycopg prepares
+    the statement after a few runs and the server stops re-planning a four-table join on every
+    request (planning costs more than executing it); and it skips Django's cursor wrapper,
+    keeping its error translation, unless queries are being logged (DEBUG, tests counting
+    queries), where it goes through Django like any other query."""
     db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy looks it up
     if db.vendor != "postgresql":
-        return db.cursor()
+        with db.cursor() as cursor:
+            cursor.execute(_AUTH_SQL, [digest])
+            return cursor.fetchone()
     import psycopg
 
     db.ensure_connection()
-    raw = psycopg.Cursor(db.connection)
-    return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as raw:
+        cursor = db.make_debug_cursor(raw) if db.queries_logged else raw
+        cursor.execute(_AUTH_SQL, [digest])
+        return cursor.fetchone()
 
 
 def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
@@ -289,9 +293,7 @@ def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
     Hand-written SQL on purpose: this runs on every API request, and building three model
     instances through the ORM costs more than the database round trip itself.
     """
-    with _auth_cursor() as cursor:
-        cursor.execute(_AUTH_SQL, [digest])
-        row = cursor.fetchone()
+    row = _fetch(digest)
     if row is None:
         return None
     (pk, kind, name, prefix, scopes, all_projects, created_at, expires_at, revoked_at, rotated_at,

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject
 
-from core.http import client_ip, is_mcp_path, is_token_path
+from core.http import client_ip, is_mcp_path
 from core.problems import refusal, service_unavailable
 
 from .authentication import AuthenticationFailed, TooManyFailures, token_authenticate
@@ -15,8 +15,9 @@ logger = logging.getLogger(__name__)
 class BearerTokenMiddleware:
     """Authenticates API and MCP requests by bearer token, and by bearer token only.
 
-    On those paths the session user is dropped, so a browser's cookie never reaches the API;
-    everywhere else the Authorization header is ignored, so a token never reaches the web UI.
+    It runs on those paths alone (core.middleware.PathDispatchMiddleware), where no session is
+    loaded, so a browser's cookie never reaches the API; the pages never look at the
+    Authorization header, so a token never reaches the web UI.
     A present but unusable token is refused here (401, or 429 past the failed-attempt limit); a
     missing one is left to the endpoint, because the API's docs and schema are public. This class
     only authenticates: limits, auditing and response headers are other middleware's business.
@@ -26,9 +27,6 @@ class BearerTokenMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        path = request.path_info
-        if not is_token_path(path):
-            return self.get_response(request)
         request.user = AnonymousUser()
         request.token = None
         # Token requests carry no cookie-borne authority, so CSRF protection does not apply.
@@ -37,7 +35,7 @@ class BearerTokenMiddleware:
         meta = request.META
         authorization = meta.get("HTTP_AUTHORIZATION")
         if authorization is not None:
-            mcp = is_mcp_path(path)
+            mcp = is_mcp_path(request.path_info)
             try:
                 token = token_authenticate(
                     authorization=authorization,

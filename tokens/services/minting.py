@@ -139,44 +139,52 @@ def token_mint(
     those. `origin_id` is the first token of a rotation line the new one continues. The database
     keeps names unique among working tokens of an owner or a project.
     """
-    name = _clean_name(name)
-    scopes = _clean_scopes(scopes)
     projects = _clean_projects(projects, organization)
-    allowed = _clean_allowed_ips(allowed_ips)
-    secret = codec.generate(kind)
+    fields = {
+        "kind": kind,
+        "owner": owner,
+        "organization": organization,
+        "project": project,
+        "created_by": by,
+        "name": _clean_name(name),
+        "description": description.strip(),
+        "scopes": _clean_scopes(scopes),
+        "all_projects": projects is None and project is None,
+        "expires_at": expires_at,
+        "client": client if kind == Token.Kind.AGENT else "",
+        "allowed_ips": _clean_allowed_ips(allowed_ips),
+        "origin_id": origin_id,
+    }
+    with transaction.atomic():
+        token, secret = _store(fields, projects)
+        audit_record(
+            event=Event.AGENT_CONNECTED if kind == Token.Kind.AGENT else Event.TOKEN_CREATED,
+            token=token,
+            actor_id=by.pk if by else None,
+            ip=ip,
+            user_agent=user_agent,
+            detail={"name": token.name, "scopes": token.scopes, **(detail or {})},
+        )
+    return token, secret
+
+
+@sensitive_variables("secret")
+def _store(fields: dict[str, Any], projects: list[Project] | None) -> tuple[Token, str]:
+    """Insert the token with a new secret; a name taken by a working token of the same owner
+    or project is the database's to refuse, and the form's field to blame."""
+    secret = codec.generate(fields["kind"])
     try:
         with transaction.atomic():
             token = Token.objects.create(
-                kind=kind,
-                digest=codec.digest(secret),
-                prefix=codec.display_prefix(secret),
-                owner=owner,
-                organization=organization,
-                project=project,
-                created_by=by,
-                name=name,
-                description=description.strip(),
-                scopes=scopes,
-                all_projects=projects is None and project is None,
-                expires_at=expires_at,
-                client=client if kind == Token.Kind.AGENT else "",
-                allowed_ips=allowed,
-                origin_id=origin_id,
+                digest=codec.digest(secret), prefix=codec.display_prefix(secret), **fields
             )
             if projects:
                 token.projects.set(projects)
-            audit_record(
-                event=Event.AGENT_CONNECTED if kind == Token.Kind.AGENT else Event.TOKEN_CREATED,
-                token=token,
-                actor_id=by.pk if by else None,
-                ip=ip,
-                user_agent=user_agent,
-                detail={"name": token.name, "scopes": token.scopes, **(detail or {})},
-            )
     except IntegrityError as exc:
-        whose = "This project already has" if project is not None else "You already have"
+        whose = "This project already has" if fields["project"] else "You already have"
         raise TokenValidationError(
-            f"{whose} a token named “{name}”. Pick another name or revoke that one.", "name"
+            f"{whose} a token named “{fields['name']}”. Pick another name or revoke that one.",
+            "name",
         ) from exc
     return token, secret
 

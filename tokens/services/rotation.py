@@ -1,7 +1,7 @@
 """Rotation: a new secret with the same settings, and the old one ended at once or after an
 overlap."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -81,6 +81,31 @@ def _lock_rotatable(token: Token) -> Token:
 
 
 @sensitive_variables("secret")
+def _mint_successor(
+    old: Token, *, by, now: datetime, ip: str | None, user_agent: str
+) -> tuple[Token, str]:
+    """The same token with a new secret and a fresh lifetime, continuing the rotation line."""
+    return token_mint(
+        kind=old.kind,
+        organization=old.organization,
+        by=by,
+        owner=old.owner,
+        project=old.project,
+        projects=None if old.all_projects or old.project_id else list(old.projects.all()),
+        name=old.name,
+        description=old.description,
+        scopes=old.scopes,
+        expires_at=rotation_expiry(token=old, now=now),
+        client=old.client,
+        allowed_ips=old.allowed_ip_list,
+        origin_id=old.origin_id or old.pk,
+        ip=ip,
+        user_agent=user_agent,
+        detail={"client": old.client, "rotated_from": old.prefix},
+    )
+
+
+@sensitive_variables("secret")
 def token_rotate(
     *,
     token: Token,
@@ -111,28 +136,10 @@ def token_rotate(
         ends = now + (overlap or timedelta(0))
         if old.expires_at is not None:
             ends = min(ends, old.expires_at)  # an overlap never lengthens a token's life
-        expires_at = rotation_expiry(token=old, now=now)
         # Marked rotated first: the successor takes the name, which the constraint keeps unique
         # only among tokens neither revoked nor rotated.
         Token.objects.filter(pk=old.pk).update(rotated_at=now, rotated_by=by, expires_at=ends)
-        successor, secret = token_mint(
-            kind=old.kind,
-            organization=old.organization,
-            by=by,
-            owner=old.owner,
-            project=old.project,
-            projects=None if old.all_projects or old.project_id else list(old.projects.all()),
-            name=old.name,
-            description=old.description,
-            scopes=old.scopes,
-            expires_at=expires_at,
-            client=old.client,
-            allowed_ips=old.allowed_ip_list,
-            origin_id=old.origin_id or old.pk,
-            ip=ip,
-            user_agent=user_agent,
-            detail={"client": old.client, "rotated_from": old.prefix},
-        )
+        successor, secret = _mint_successor(old, by=by, now=now, ip=ip, user_agent=user_agent)
         Token.objects.filter(pk=old.pk).update(replaced_by=successor)
         for target in (old, token):
             target.rotated_at, target.rotated_by, target.expires_at = now, by, ends

@@ -1,14 +1,15 @@
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.models import User
 from orgs.models import Organization, Role
 from orgs.services import membership_set
 from projects.models import Project
 from projects.services import project_create, task_create
 
+User = get_user_model()
 PASSWORD = "tessera-demo"  # noqa: S105 (published demo credentials)
 PEOPLE = [
     ("owner@example.com", "Olivia Owner", Role.OWNER),
