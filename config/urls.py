@@ -10,18 +10,19 @@ from .views import api_not_found, healthz, home, organization_switch
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path("", home, name="home"),
+    # The API and MCP first: Django tries patterns in order, and these take most requests.
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    path("", include("mcp_server.urls")),
     path("healthz", healthz, name="healthz"),
+    path("", home, name="home"),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("orgs/switch/", organization_switch, name="org-switch"),
     path("", include("credentials.urls")),
     path("", include("policy.urls")),
     path("", include("audit.urls")),
-    path("", include("mcp_server.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
 
 # allauth's throttles answer through this too.

@@ -269,9 +269,9 @@ def _aware(value: datetime | None) -> datetime | None:
 def _fetch(digest: str) -> tuple | None:
     """The auth query's row. On PostgreSQL it binds parameters server-side, so psycopg prepares
     the statement after a few runs and the server stops re-planning a four-table join on every
-    request (planning costs more than executing it); and it skips Django's cursor wrapper,
-    keeping its error translation, unless queries are being logged (DEBUG, tests counting
-    queries), where it goes through Django like any other query."""
+    request (planning costs more than executing it), through one cursor kept per connection;
+    it skips Django's cursor wrapper but keeps its error translation, unless queries are being
+    logged (DEBUG, tests counting queries), where it goes through Django like any other."""
     db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy looks it up
     if db.vendor != "postgresql":
         with db.cursor() as cursor:
@@ -280,8 +280,14 @@ def _fetch(digest: str) -> tuple | None:
     import psycopg
 
     db.ensure_connection()
-    with db.wrap_database_errors, psycopg.Cursor(db.connection) as raw:
-        cursor = db.make_debug_cursor(raw) if db.queries_logged else raw
+    if db.queries_logged:
+        with db.wrap_database_errors, db.make_debug_cursor(psycopg.Cursor(db.connection)) as c:
+            c.execute(_AUTH_SQL, [digest])
+            return c.fetchone()
+    cursor = getattr(db, "_tessera_auth_cursor", None)
+    if cursor is None or cursor.closed or cursor.connection is not db.connection:
+        cursor = db._tessera_auth_cursor = psycopg.Cursor(db.connection)
+    with db.wrap_database_errors:
         cursor.execute(_AUTH_SQL, [digest])
         return cursor.fetchone()
 
