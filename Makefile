@@ -7,16 +7,17 @@ PORT ?= 8000
 BENCH_VENV := .venv-bench
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test repeat install chromium lint format lock clean bench loadtest stress wrk
+.PHONY: run test check types repeat install chromium lint format lock clean bench loadtest stress wrk
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Tessera needs Python 3.12 or newer (3.13 preferred)"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The client (client/) goes in editable, without its own deps: requirements-dev.txt pins them.
+# Every dependency is pinned with its hashes (make lock); the client (client/) goes in editable,
+# without its own deps, which requirements-dev.txt pins.
 $(VENV)/.installed: $(BIN)/python requirements-dev.txt client/pyproject.toml
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps -e ./client
 	touch $@
 
@@ -34,11 +35,22 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing and we are not root: install Debian's chromium package."; exit 1; fi; }
 
+# Every test, browser tests included; BROWSER=0 leaves those out (CI runs them once).
+BROWSER ?= 1
 test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(BROWSER)),--ignore=tests/browser)
+
+# The fast loop while working: the pre-commit hooks (which fix what they can), then every test
+# but the browser's.
+check: lint
+	$(BIN)/pytest -q --ignore=tests/browser
+
+types: install
+	$(BIN)/mypy
 
 # Flakiness hunt: run TESTS N times in a row, stop at the first failure. Every new browser or
 # stress test goes through this before it lands, e.g. `make repeat N=20 TESTS=tests/browser`;
@@ -58,13 +70,14 @@ stress: install
 # The side-by-side auth benchmark; its rivals live in their own virtualenv, never in Tessera's.
 $(BENCH_VENV)/.installed: requirements-dev.txt bench/requirements.txt
 	test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet -r requirements-dev.txt -r bench/requirements.txt
+	$(BENCH_VENV)/bin/pip install --quiet --require-hashes -r requirements-dev.txt -r bench/requirements.txt
 	touch $@
 
+# Like for like (bench/run.py): Tessera's full production stack and each peer in a minimal
+# project of its own, in one interleaved run. BEFORE=<another checkout> times it beside.
 bench: $(BENCH_VENV)/.installed
-	$(BENCH_VENV)/bin/python -m bench.run --db postgres --out docs/benchmarks/results-postgres.json
-	$(BENCH_VENV)/bin/python -m bench.run --db sqlite --out docs/benchmarks/results-sqlite.json
-	$(BENCH_VENV)/bin/python -m bench.report docs/benchmarks/results-postgres.json docs/benchmarks/results-sqlite.json
+	$(BENCH_VENV)/bin/python bench/run.py --out docs/benchmarks/results.json $(if $(BEFORE),--before $(BEFORE))
+	$(BENCH_VENV)/bin/python -m bench.report docs/benchmarks/results.json
 
 wrk:
 	@command -v wrk >/dev/null 2>&1 || { \
@@ -73,18 +86,19 @@ wrk:
 	  else echo "wrk is missing and we are not root: install Debian's wrk package."; exit 1; fi; }
 
 loadtest: install wrk
-	$(BIN)/python -m bench.loadtest --duration $${DURATION:-30}
+	$(BIN)/python -m bench.loadtest --duration $${DURATION:-30} $(if $(BEFORE),--before $(BEFORE))
 
+# .pre-commit-config.yaml: django-upgrade, ruff, ruff-format and mypy, from this virtualenv.
 lint: install
-	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format .
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pre-commit run --all-files
 
-# Re-pin dependencies after editing pyproject.toml (no index URLs are written).
+# Re-pin dependencies, with their hashes, after editing pyproject.toml (no index URLs are written).
+LOCK := uv pip compile --python-version 3.13 --no-header --generate-hashes -q
 lock: install
 	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml -o requirements.txt --python-version 3.13 --no-header -q
-	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements-dev.txt --python-version 3.13 --no-header -q
-	cd bench && ../$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.13 --no-header -q
+	$(BIN)/$(LOCK) pyproject.toml -o requirements.txt
+	$(BIN)/$(LOCK) pyproject.toml --extra dev -o requirements-dev.txt
+	cd bench && ../$(BIN)/$(LOCK) requirements.in -o requirements.txt
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) db.sqlite3 var

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -7,7 +9,7 @@ from django.utils.functional import cached_property
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def get_by_natural_key(self, username: str) -> "User":
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email__iexact=username)
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
@@ -38,7 +40,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     def __str__(self) -> str:
         return self.email
@@ -57,8 +59,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         """A TOTP app or a security key (recovery codes alone are not a second factor)."""
         from allauth.mfa.models import Authenticator
 
-        return self.authenticator_set.filter(
-            type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        return Authenticator.objects.filter(
+            user=self, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
         ).exists()
 
     def get_full_name(self) -> str:

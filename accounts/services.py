@@ -1,7 +1,9 @@
 from django.core.exceptions import ValidationError
 
+from .models import User
 
-def user_set_expiry_reminders(*, user, enabled: bool) -> bool:
+
+def user_set_expiry_reminders(*, user: User, enabled: bool) -> bool:
     """Turn the emails about one's tokens expiring on or off (`manage.py notify_expiring` reads
     it); returns whether it changed. Project tokens' reminders go to every owner and admin who
     has them on."""

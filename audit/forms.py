@@ -1,8 +1,11 @@
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from core.forms import ModelChoiceField
+from orgs.models import Organization
 
 from .models import AuditEvent
 
@@ -27,16 +30,19 @@ class AuditFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, organization, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = User.objects.filter(
-            memberships__organization=organization
-        ).order_by("email")
-        for field in self.fields.values():
-            field.conditional = True  # filters, so no "optional" marks
+    # Filters: none is required, and none is marked optional (templates/forms/field.html).
+    conditional = frozenset({"member", "token", "event", "since", "until"})
 
-    def clean(self):
-        cleaned = super().clean()
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        member = cast(ModelChoiceField, self.fields["member"])
+        member.queryset = User.objects.filter(memberships__organization=organization).order_by(
+            "email"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         since, until = cleaned.get("since"), cleaned.get("until")
         today = timezone.localdate()
         for name, day in (("since", since), ("until", until)):

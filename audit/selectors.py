@@ -1,10 +1,16 @@
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from orgs.models import Organization
+
 from .models import AuditEvent
 from .services import ACCOUNT_EVENTS
+
+if TYPE_CHECKING:
+    from accounts.models import User  # the user model: every layer's foundation
 
 Event = AuditEvent.Event
 # What the Security tab lists: the account's own changes, and credentials minted or ended.
@@ -18,7 +24,7 @@ SECURITY_EVENTS = ACCOUNT_EVENTS | {
 
 def audit_list(
     *,
-    organization,
+    organization: Organization,
     member_id: int | None = None,
     token_prefix: str = "",
     event: str = "",
@@ -43,11 +49,7 @@ def audit_list(
     return events
 
 
-def token_activity(*, token, limit: int = 25) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(token_id=token.pk).select_related("actor")[:limit])
-
-
-def security_events(*, user, limit: int = 20) -> list[AuditEvent]:
+def security_events(*, user: "User", limit: int = 20) -> list[AuditEvent]:
     """The account's recent security events, newest first, for its Settings → Security tab."""
     return list(
         AuditEvent.objects.filter(subject=user, event__in=SECURITY_EVENTS).select_related(

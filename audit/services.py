@@ -1,4 +1,5 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,10 +24,19 @@ ACCOUNT_EVENTS = frozenset(
 )
 
 
+class Recorded(Protocol):
+    """What the log keeps of a token: a Token, or the bearer check's TokenPrincipal."""
+
+    pk: int
+    prefix: str
+    organization_id: int
+    owner_id: int | None
+
+
 def audit_record(
     *,
     event: str,
-    token=None,
+    token: Recorded | None = None,
     subject_id: int | None = None,
     organization_id: int | None = None,
     actor_id: int | None = None,
@@ -34,7 +44,7 @@ def audit_record(
     status: int | None = None,
     ip: str | None = None,
     user_agent: str = "",
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Record one event: about a token (a Token or the middleware's TokenPrincipal), whose owner
     and organization it takes, or about an account (`subject_id`) or an organization."""
@@ -54,7 +64,7 @@ def audit_record(
 
 
 def audit_write(
-    *, token, via: str, action: str, status: int, ip: str | None, request_id: str = ""
+    *, token: Recorded, via: str, action: str, status: int, ip: str | None, request_id: str = ""
 ) -> AuditEvent:
     """A write attempted with a token, allowed or refused: the one record REST and MCP share.
     `via` is "api" (action: method and path) or "mcp" (action: the tool)."""
@@ -69,7 +79,7 @@ def audit_write(
     )
 
 
-def audit_prune(*, now=None) -> int:
+def audit_prune(*, now: datetime | None = None) -> int:
     """Delete events older than AUDIT_RETENTION_DAYS; returns how many went."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIT_RETENTION_DAYS)
     deleted, _ = AuditEvent.objects.filter(created_at__lt=cutoff).delete()

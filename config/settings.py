@@ -8,6 +8,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
@@ -171,7 +172,7 @@ TEMPLATES = [
 ]
 
 
-def database(url: str) -> dict:
+def database(url: str) -> dict[str, Any]:
     """One DATABASES entry from a URL, with the connection options Tessera relies on."""
     config = dj_database_url.parse(
         url,
@@ -189,12 +190,11 @@ def database(url: str) -> dict:
         # DB_PREPARED_STATEMENTS=0 behind a pooler that cannot carry prepared statements.
         if env_bool("DB_PREPARED_STATEMENTS", True):
             options.setdefault("prepare_threshold", 2)
-    return config
+    return dict(config)
 
 
 DATABASES = {"default": database(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Sign-in by email, with allauth's rate limits; the model backend stays for the admin.

@@ -7,7 +7,7 @@ from api.api import api
 from .views import api_not_found, healthz, home, organization_switch
 
 # The admin signs in through allauth too: same throttles, same two factors.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     # The API and MCP first: Django tries patterns in order, and these take most requests.

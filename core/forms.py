@@ -1,3 +1,6 @@
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
@@ -7,7 +10,9 @@ MAX_ID = 2**63 - 1
 
 
 class FormRenderer(TemplatesSetting):
-    """Renders every form field with our template (label, help, errors, widget)."""
+    """Renders every form field with our template (label, help, errors, widget). A form's
+    `conditional` names the fields that are optional only as its other choices say, or are
+    filters: they show no "optional" mark."""
 
     field_template_name = "forms/field.html"
 
@@ -20,7 +25,7 @@ def whole_number(text: str) -> int | None:
     return int(text) if digits.isascii() and digits.isdecimal() else None
 
 
-def _refuse_ids_out_of_range(field, values) -> None:
+def _refuse_ids_out_of_range(field: forms.Field, values: Iterable[Any]) -> None:
     for value in values:
         number = whole_number(str(value))
         if number is not None and not -MAX_ID <= number <= MAX_ID:
@@ -35,7 +40,7 @@ def _refuse_ids_out_of_range(field, values) -> None:
 class ModelChoiceField(forms.ModelChoiceField):
     """A model choice whose out-of-range id is an invalid choice, not a database error."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if value not in self.empty_values:
             _refuse_ids_out_of_range(self, [value])
         return super().to_python(value)
@@ -44,6 +49,6 @@ class ModelChoiceField(forms.ModelChoiceField):
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Several model choices; out-of-range ids are invalid choices, not a database error."""
 
-    def _check_values(self, value):
+    def _check_values(self, value: Any) -> Any:
         _refuse_ids_out_of_range(self, value)
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # Django's, unstubbed

@@ -1,11 +1,21 @@
 """Request facts every app needs and only configuration can settle: where the client is."""
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 
-def client_ip(meta) -> str | None:
+class HtmxHttpRequest(HttpRequest):
+    """A page request as the type checker sees it: django-htmx adds `htmx`."""
+
+    htmx: HtmxDetails
+
+
+def client_ip(meta: Mapping[str, Any]) -> str | None:
     """The client's address: the socket's, or behind TRUSTED_PROXY_HOPS proxies of our own, the
     address the outermost of them saw, counted from the right of X-Forwarded-For (what a client
     writes further left is not to be trusted). Without the setting the header is ignored."""

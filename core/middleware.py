@@ -3,13 +3,15 @@ import os
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.exception import convert_exception_to_response
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.module_loading import import_string
 from django_htmx.http import HttpResponseClientRedirect
@@ -17,22 +19,27 @@ from django_htmx.http import HttpResponseClientRedirect
 from .emails import current_request
 
 PRIVATE_PATHS = ("/settings/", "/orgs/", "/accounts/")
-Handler = Callable[[HttpRequest], HttpResponse]
+Handler = Callable[[HttpRequest], HttpResponseBase]
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 
-class RequestIdMiddleware:
+class Middleware:
+    """What every Tessera middleware is: built once with the rest of the chain, then called
+    with each request (Django's own shape, without MiddlewareMixin's hooks)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+
+class RequestIdMiddleware(Middleware):
     """Every request gets an id: the caller's X-Request-Id when it is sane (1 to 64 letters,
     digits, dots, dashes, underscores or colons), else a new one. It is answered in
     X-Request-Id, written in log lines and kept on audit entries, so one failure can be traced
     from a client's report to the server's log. The request is also what emails sent while
     answering it link to (core.emails.site_url)."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def __call__(self, request: Any) -> HttpResponseBase:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         request.request_id = request_id
@@ -55,17 +62,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class HtmxRedirectMiddleware:
+class HtmxRedirectMiddleware(Middleware):
     """A redirect answering an HTMX request becomes a full-page visit (HX-Redirect).
 
     Signing in, re-authenticating and setting up two factors are pages of their own: without
     this, htmx would follow the redirect and swap the sign-in page into a table row.
     """
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if (
             getattr(request, "htmx", False)
@@ -76,7 +80,7 @@ class HtmxRedirectMiddleware:
         return response
 
     @staticmethod
-    def _back_to_the_page(request, location: str) -> str:
+    def _back_to_the_page(request: HttpRequest, location: str) -> str:
         """A `next` that names the fragment's URL (a table row, a form's POST target) should
         bring the user back to the page they were on instead."""
         target = urlsplit(location)
@@ -88,14 +92,11 @@ class HtmxRedirectMiddleware:
         return urlunsplit(target._replace(query=urlencode(params, doseq=True)))
 
 
-class PrivatePagesMiddleware:
+class PrivatePagesMiddleware(Middleware):
     """Account, token and audit pages are never cached, and vary on HX-Request, so Back or a
     shared cache never shows one person's page to another, or a bare HTMX fragment."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if request.path_info.startswith(PRIVATE_PATHS):
             add_never_cache_headers(response)
@@ -108,10 +109,10 @@ class CorsMiddleware(BaseCorsMiddleware):
     scripts, CI jobs and agents that make most API requests should not pay for CORS. Responses
     the API lets a browser keep still vary on Origin (api.middleware.ApiConventionsMiddleware)."""
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if "HTTP_ORIGIN" not in request.META:
-            return self.get_response(request)
-        return super().__call__(request)
+            return self.get_response(request)  # type: ignore[return-value]  # sync only
+        return super().__call__(request)  # type: ignore[return-value]
 
 
 class PathDispatchMiddleware:
@@ -131,7 +132,7 @@ class PathDispatchMiddleware:
             for prefix, paths in settings.MIDDLEWARE_BY_PATH
         ]
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         path = request.path_info
         for prefix, chain in self.routes:
             if path.startswith(prefix):
@@ -146,5 +147,5 @@ class PathDispatchMiddleware:
             hooks = ("process_view", "process_exception", "process_template_response")
             if any(hasattr(middleware, hook) for hook in hooks):
                 raise ImproperlyConfigured(f"{path} has hooks only MIDDLEWARE runs: list it there.")
-            handler = convert_exception_to_response(middleware)
+            handler = convert_exception_to_response(middleware)  # type: ignore[assignment]
         return handler

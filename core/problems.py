@@ -7,6 +7,8 @@ detail, and `errors` or `scope` where they apply). Authentication failures also 
 SDKs show the reason instead of a generic failure.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.http import JsonResponse
 
@@ -58,7 +60,7 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def problem(slug: str, detail: str, *, status: int | None = None, **extra) -> JsonResponse:
+def problem(slug: str, detail: str, *, status: int | None = None, **extra: Any) -> JsonResponse:
     """An RFC 9457 problem response; `extra` adds members such as `errors` or `scope`."""
     default_status, title = PROBLEMS[slug]
     status = status or default_status

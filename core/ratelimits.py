@@ -59,9 +59,9 @@ def hit(key: str, *, limit: int, period: int = 60) -> Window | None:
 class Leases:
     """Per-process leases on shared counters (see the module's docstring)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._window = None
+        self._window: int | None = None
         self._left: dict[str, tuple[int, int]] = {}  # key: (leased and unused, shared count)
 
     def clear(self) -> None:
@@ -80,17 +80,17 @@ class Leases:
                 self._left[key] = (left - 1, shared)
                 return Window(shared - left + 1, limit, reset_at)
         size = min(max(limit // 100, 1), 50)
-        shared = _add(f"rl:{key}:{window}", size, ttl=period + 1)
-        if shared is None:
+        counted = _add(f"rl:{key}:{window}", size, ttl=period + 1)
+        if counted is None:
             return None
-        granted = max(0, min(size, limit - (shared - size)))
+        granted = max(0, min(size, limit - (counted - size)))
         if not granted:
-            return Window(shared, limit, reset_at)  # over the limit
+            return Window(counted, limit, reset_at)  # over the limit
         with self._lock:
             if window == self._window:
-                self._left[key] = (granted - 1, shared)
+                self._left[key] = (granted - 1, counted)
         # Counted as if every leased request were already made: the conservative reading.
-        return Window(shared - granted + 1, limit, reset_at)
+        return Window(counted - granted + 1, limit, reset_at)
 
 
 leases = Leases()
@@ -116,5 +116,6 @@ def _redis_add(store: RedisCache, key: str, amount: int, *, ttl: int) -> int:
     script = getattr(store, "_tessera_count", None)
     if script is None:
         client = store._cache.get_client(write=True)
-        script = store._tessera_count = client.register_script(_COUNT)
+        script = client.register_script(_COUNT)
+        setattr(store, "_tessera_count", script)  # noqa: B010 (ours, on Django's object)
     return int(script(keys=[store.make_key(key)], args=[amount, ttl]))

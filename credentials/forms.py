@@ -1,11 +1,15 @@
 from datetime import datetime, time, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import slug_re
 from django.db.models import F
+from django.http import QueryDict
 from django.utils import timezone
 
+from accounts.models import User
 from core.forms import ModelChoiceField, ModelMultipleChoiceField, whole_number
+from orgs.models import Organization
 from orgs.selectors import organization_list_for_user
 from projects.models import Project
 from tokens.models import Token
@@ -25,7 +29,7 @@ EXPIRY_DAYS = {"7": 7, "30": 30, "60": 60, "90": 90}
 MAX_CUSTOM_EXPIRY_DAYS = 366
 
 
-def _day(moment) -> str:
+def _day(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%a, %b %-d, %Y")
 
 
@@ -54,6 +58,15 @@ class ProjectCheckboxes(forms.CheckboxSelectMultiple):
         if project is not None:
             option["attrs"]["data-org"] = str(project.organization_id)
         return option
+
+
+class ProjectChoiceField(ModelMultipleChoiceField):
+    """Projects by name, with their organization's when the person has several."""
+
+    with_organization = False
+
+    def label_from_instance(self, obj: Project) -> str:
+        return f"{obj.organization.name} / {obj.name}" if self.with_organization else obj.name
 
 
 class ExpirySelect(forms.Select):
@@ -88,7 +101,7 @@ class AllowedIPsField(forms.CharField):
     """An optional IP allowlist as typed (lines or commas), cleaned to a list of entries, or
     None for anywhere; the service checks each address or network."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs = {
             "label": "Allowed IP addresses",
             "required": False,
@@ -100,18 +113,54 @@ class AllowedIPsField(forms.CharField):
         }
         super().__init__(**kwargs)
 
-    def clean(self, value):
+    def clean(self, value: Any) -> list[str] | None:
         return super().clean(value).replace(",", " ").split() or None
 
 
-class ExpiryFieldsMixin:
-    """The lifetime choice, a custom date, and what they mean, shared by the token forms."""
+class TokenForm(forms.Form):
+    """What every token form asks: a name, a description, a lifetime the organization's policy
+    allows, and where it may be used from. The view hands the cleaned data to the surface's
+    service, which has the last word."""
 
-    def limit_expiry(self, organization=None) -> None:
+    EXPIRY_CHOICES = [
+        ("7", "7 days"),
+        ("30", "30 days"),
+        ("60", "60 days"),
+        ("90", "90 days"),
+        ("custom", "Custom date"),
+        ("never", "No expiry"),
+    ]
+    # Which kind of token: its default lifetime is the form's (tokens.policy.default_lifetime).
+    kind: str = Token.Kind.PERSONAL
+    name_help = "What the token is for, such as “Reporting script” or “Build pipeline”."
+    # Optional only as another choice says: no "optional" mark (templates/forms/field.html).
+    conditional: frozenset[str] = frozenset({"expires_on"})
+
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    description = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    expiry = forms.ChoiceField(label="Expires", choices=EXPIRY_CHOICES, widget=ExpirySelect)
+    expires_on = forms.DateField(
+        label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    allowed_ips = AllowedIPsField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = self.name_help
+        self.fields["expiry"].initial = str(default_lifetime(self.kind).days)
+
+    def policy_organization(self) -> Organization | None:
+        """The organization whose policy the lifetime follows."""
+        raise NotImplementedError
+
+    def limit_expiry(self) -> None:
         """Lifetimes the organization's policy allows, and a custom date from tomorrow to a
         year ahead or to the policy's maximum."""
+        organization = self.policy_organization()
         limits = expiry_limits(organization) if organization else None
-        self.fields["expiry"].widget.limits = limits
+        cast(ExpirySelect, self.fields["expiry"].widget).limits = limits
         today = timezone.localdate()
         days = MAX_CUSTOM_EXPIRY_DAYS
         max_days = limits[0] if limits else None
@@ -140,34 +189,49 @@ class ExpiryFieldsMixin:
                 return f"Expires at the end of {day:%a, %b %-d, %Y}."
         return ""
 
+    def expiry_policy_note(self) -> str:
+        organization = self.policy_organization()
+        return expiry_note(organization) if organization else ""
 
-class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
-    """What to mint. The view hands the cleaned data to `token_create`, which has the last word."""
+    def clean_expires_at(self, cleaned: dict[str, Any]) -> datetime | None:
+        """The expiry `expiry` and `expires_on` choose, with errors on the form."""
+        expiry = cleaned.get("expiry")
+        if expiry in EXPIRY_DAYS:
+            return timezone.now() + timedelta(days=EXPIRY_DAYS[expiry])
+        if expiry != "custom":
+            return None
+        day = cleaned.get("expires_on")
+        if day is None:
+            self.add_error("expires_on", "Pick the date the token should expire.")
+        elif day <= timezone.localdate():
+            self.add_error("expires_on", "Pick a date after today.")
+        elif day > timezone.localdate() + timedelta(days=MAX_CUSTOM_EXPIRY_DAYS):
+            self.add_error(
+                "expires_on", "Pick a date within a year. For longer, choose “No expiry”."
+            )
+        else:
+            # Valid through the whole chosen day.
+            return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+        return None
+
+
+class TokenCreateForm(TokenForm):
+    """A person's token: in one of their organizations, with scopes (or a preset) their role
+    there may cap, for all or chosen projects."""
 
     ACCESS_CHOICES = [
         ("read", "Read-only"),
         ("write", "Read & write"),
         ("custom", "Custom scopes"),
     ]
-    EXPIRY_CHOICES = [
-        ("7", "7 days"),
-        ("30", "30 days"),
-        ("60", "60 days"),
-        ("90", "90 days"),
-        ("custom", "Custom date"),
-        ("never", "No expiry"),
-    ]
+    conditional = frozenset({"scopes", "projects", "expires_on"})
+    field_order = [
+        "name", "description", "organization", "access", "scopes", "project_access", "projects",
+        "expiry", "expires_on", "allowed_ips",
+    ]  # fmt: skip
 
-    name = forms.CharField(
-        max_length=100,
-        help_text="What the token is for, such as “Reporting script” or “Build pipeline”.",
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    description = forms.CharField(
-        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
     organization = ModelChoiceField(
-        queryset=None,
+        queryset=Organization.objects.none(),
         empty_label=None,
         help_text="The token acts in this organization only, with the role you hold there.",
         widget=OrganizationSelect,
@@ -184,66 +248,49 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
         initial="all",
         widget=forms.RadioSelect,
     )
-    projects = ModelMultipleChoiceField(
-        label="Which projects", queryset=None, required=False, widget=ProjectCheckboxes
+    projects = ProjectChoiceField(
+        label="Which projects",
+        queryset=Project.objects.none(),
+        required=False,
+        widget=ProjectCheckboxes,
     )
-    expiry = forms.ChoiceField(
-        label="Expires",
-        choices=EXPIRY_CHOICES,
-        initial=str(default_lifetime(Token.Kind.PERSONAL).days),
-        widget=ExpirySelect,
-    )
-    expires_on = forms.DateField(
-        label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    allowed_ips = AllowedIPsField()
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Required only when their switch is on; the form says so in clean(), not with "optional".
-        for name in ("scopes", "projects", "expires_on"):
-            self.fields[name].conditional = True
         organizations = organization_list_for_user(user=user).annotate(
             my_role=F("memberships__role")
         )
-        self.fields["organization"].queryset = organizations
+        self.organizations = list(organizations)
+        cast(ModelChoiceField, self.fields["organization"]).queryset = organizations
         # A prefill link names the organization by its slug (prefill()).
         slug = self.initial.pop("organization_slug", None)
         chosen = organizations.filter(slug=slug).first() if slug else None
         if chosen is not None:
             self.initial["organization"] = chosen.pk
-        self.limit_expiry(self.chosen_organization())
-        projects = Project.objects.filter(organization__in=organizations).select_related(
+        self.limit_expiry()
+        projects = cast(ProjectChoiceField, self.fields["projects"])
+        projects.queryset = Project.objects.filter(organization__in=organizations).select_related(
             "organization"
         )
-        self.fields["projects"].queryset = projects
-        several = len({org.pk for org in organizations}) > 1
-        self.fields["projects"].label_from_instance = (
-            (lambda p: f"{p.organization.name} / {p.name}") if several else (lambda p: p.name)
-        )
+        projects.with_organization = len(self.organizations) > 1
 
-    def chosen_organization(self):
+    def policy_organization(self) -> Organization | None:
         """The organization the form is showing: the one submitted, else the first."""
-        field = self["organization"]
-        value = field.value()
-        organizations = list(self.fields["organization"].queryset)
-        return next((o for o in organizations if str(o.pk) == str(value)), None) or next(
-            iter(organizations), None
+        value = self["organization"].value()
+        return next((o for o in self.organizations if str(o.pk) == str(value)), None) or next(
+            iter(self.organizations), None
         )
 
     def chosen_has_projects(self) -> bool:
-        chosen = self.chosen_organization()
+        chosen = self.policy_organization()
         return any(
             p.organization_id == getattr(chosen, "pk", None)
-            for p in self.fields["projects"].queryset
+            for p in cast(ProjectChoiceField, self.fields["projects"]).queryset or ()
         )
 
-    def expiry_policy_note(self) -> str:
-        chosen = self.chosen_organization()
-        return expiry_note(chosen) if chosen else ""
-
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         access = cleaned.get("access")
         if access == "read":
             cleaned["scopes"] = sorted(READ_ONLY)
@@ -263,29 +310,27 @@ class TokenCreateForm(ExpiryFieldsMixin, forms.Form):
         else:
             cleaned["projects"] = None
 
-        cleaned["expires_at"] = expires_at(self, cleaned)
+        cleaned["expires_at"] = self.clean_expires_at(cleaned)
         return cleaned
 
 
 class AgentConnectForm(TokenCreateForm):
     """A token form for an MCP client: read-only and 90 days unless chosen otherwise."""
 
+    kind = Token.Kind.AGENT
+    name_help = "Which agent, where: “Claude Code on my laptop”."
+    field_order = ["client", *TokenCreateForm.field_order]
+
     client = forms.ChoiceField(
         choices=Token.Client.choices, initial=Token.Client.CLAUDE_CODE, widget=forms.RadioSelect
     )
-    field_order = ["client", "name", "organization", "description"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["name"].help_text = "Which agent, where: “Claude Code on my laptop”."
-        self.fields["expiry"].initial = str(default_lifetime(Token.Kind.AGENT).days)
 
 
-def prefill(query) -> dict:
+def prefill(query: QueryDict) -> dict[str, Any]:
     """Initial values from a link such as /settings/developer/new?name=CI&scopes=tasks:read
     &expires=30&projects=4,7 (what GitHub and GitLab offer an integration's docs): the form
     opens filled in, and nothing is created until the person submits it."""
-    initial = {}
+    initial: dict[str, Any] = {}
     if query.get("name"):
         initial["name"] = query["name"][:100]
     if query.get("description"):
@@ -330,10 +375,7 @@ class TokenFilterForm(forms.Form):
         initial="active",
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.conditional = True  # filters, so no "optional" marks
+    conditional = frozenset({"q", "status"})  # filters: no "optional" marks
 
 
 class RotateForm(forms.Form):
@@ -353,74 +395,38 @@ class RotateForm(forms.Form):
         "never outlasts the old token’s own expiry.",
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["overlap"].conditional = True
+    conditional = frozenset({"overlap"})
 
-    def clean_overlap(self):
+    def clean_overlap(self) -> timedelta | None:
         return ROTATION_OVERLAPS[self.cleaned_data["overlap"] or "none"]
 
 
-class ProjectTokenForm(ExpiryFieldsMixin, forms.Form):
+class ProjectTokenForm(TokenForm):
     """A token that belongs to one project, with at most what a member may do there."""
 
     ACCESS_CHOICES = [
         ("read", "Read-only: the project and its tasks"),
         ("write", "Read & write tasks"),
     ]
-    name = forms.CharField(
-        max_length=100,
-        help_text="What uses it, such as “Deploy bot” or “Status page”.",
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    description = forms.CharField(
-        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    access = forms.ChoiceField(choices=ACCESS_CHOICES, initial="read", widget=forms.RadioSelect)
-    expiry = forms.ChoiceField(
-        label="Expires",
-        choices=TokenCreateForm.EXPIRY_CHOICES,
-        initial=str(default_lifetime(Token.Kind.PROJECT).days),
-        widget=ExpirySelect,
-    )
-    expires_on = forms.DateField(
-        label="Expiry date", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    allowed_ips = AllowedIPsField()
+    kind = Token.Kind.PROJECT
+    name_help = "What uses it, such as “Deploy bot” or “Status page”."
+    field_order = ["name", "description", "access", "expiry", "expires_on", "allowed_ips"]
 
-    def __init__(self, *args, organization, **kwargs):
+    access = forms.ChoiceField(choices=ACCESS_CHOICES, initial="read", widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organization = organization
-        self.fields["expires_on"].conditional = True
-        self.limit_expiry(organization)
+        self.limit_expiry()
 
-    def expiry_policy_note(self) -> str:
-        return expiry_note(self.organization)
+    def policy_organization(self) -> Organization | None:
+        return self.organization
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         allowed = ROLE_SCOPES[PROJECT_TOKEN_ROLE]
         wanted = READ_ONLY if cleaned.get("access") == "read" else READ_WRITE
         cleaned["scopes"] = sorted(wanted & allowed)
-        cleaned["expires_at"] = expires_at(self, cleaned)
+        cleaned["expires_at"] = self.clean_expires_at(cleaned)
         return cleaned
-
-
-def expires_at(form, cleaned):
-    """The expiry a form's `expiry` and `expires_on` choose, with errors on the form."""
-    expiry = cleaned.get("expiry")
-    if expiry in EXPIRY_DAYS:
-        return timezone.now() + timedelta(days=EXPIRY_DAYS[expiry])
-    if expiry != "custom":
-        return None
-    day = cleaned.get("expires_on")
-    if day is None:
-        form.add_error("expires_on", "Pick the date the token should expire.")
-    elif day <= timezone.localdate():
-        form.add_error("expires_on", "Pick a date after today.")
-    elif day > timezone.localdate() + timedelta(days=MAX_CUSTOM_EXPIRY_DAYS):
-        form.add_error("expires_on", "Pick a date within a year. For longer, choose “No expiry”.")
-    else:
-        # Valid through the whole chosen day.
-        return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
-    return None

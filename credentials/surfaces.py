@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.urls import reverse
 
+from accounts.decorators import SignedInRequest
+from accounts.models import User
 from core.http import client_ip
 from orgs.models import Organization
 from orgs.selectors import organization_get_for_overseer
@@ -123,7 +125,11 @@ class Surface:
             return None
         return reverse(name, args=args if pk is None else (*args, pk))
 
-    def place(self, request: HttpRequest, **kwargs: Any) -> "Place":
+    def page(self, action: str, args: tuple = (), pk: int | None = None) -> str:
+        """The URL of a page every surface of this kind has (its list, a token's detail)."""
+        return reverse(self.url_names[action], args=args if pk is None else (*args, pk))
+
+    def place(self, request: SignedInRequest, **kwargs: Any) -> "Place":
         return Place(surface=self, user=request.user)
 
     def up(self, place: "Place") -> tuple[str, str] | None:
@@ -136,7 +142,7 @@ class Surface:
         form_class = AgentConnectForm if self.kind == Token.Kind.AGENT else TokenCreateForm
         return form_class(data, user=place.user, **kwargs)
 
-    def mint(self, place: "Place", data: dict, request: HttpRequest) -> tuple[Token, str]:
+    def mint(self, place: "Place", data: dict, request: SignedInRequest) -> tuple[Token, str]:
         return token_create(
             owner=place.user,
             organization=data["organization"],
@@ -153,12 +159,24 @@ class Surface:
         )
 
 
+def _organization(place: "Place") -> Organization:
+    if place.organization is None:
+        raise Http404("No such organization.")
+    return place.organization
+
+
+def _project(place: "Place") -> Project:
+    if place.project is None:
+        raise Http404("No such project.")
+    return place.project
+
+
 class ProjectSurface(Surface):
     def up(self, place: "Place") -> tuple[str, str] | None:
-        organization = place.organization
+        organization = _organization(place)
         return reverse("project-list", args=[organization.slug]), f"Projects of {organization.name}"
 
-    def place(self, request: HttpRequest, **kwargs: Any) -> "Place":
+    def place(self, request: SignedInRequest, **kwargs: Any) -> "Place":
         organization = organization_get_for_overseer(user=request.user, slug=kwargs["slug"])
         try:
             project = project_get_with_tokens(organization=organization, pk=kwargs["project_id"])
@@ -174,14 +192,14 @@ class ProjectSurface(Surface):
         )
 
     def queryset(self, place: "Place", *, status: str, search: str = "") -> QuerySet[Token]:
-        return project_token_list(project=place.project, status=status, search=search)
+        return project_token_list(project=_project(place), status=status, search=search)
 
     def form(self, place: "Place", data: Any = None, **kwargs: Any) -> Any:
-        return ProjectTokenForm(data, organization=place.organization, **kwargs)
+        return ProjectTokenForm(data, organization=_organization(place), **kwargs)
 
-    def mint(self, place: "Place", data: dict, request: HttpRequest) -> tuple[Token, str]:
+    def mint(self, place: "Place", data: dict, request: SignedInRequest) -> tuple[Token, str]:
         return project_token_create(
-            project=place.project,
+            project=_project(place),
             by=place.user,
             name=data["name"],
             description=data["description"],
@@ -194,7 +212,7 @@ class ProjectSurface(Surface):
 
 
 class OversightSurface(Surface):
-    def place(self, request: HttpRequest, **kwargs: Any) -> "Place":
+    def place(self, request: SignedInRequest, **kwargs: Any) -> "Place":
         organization = organization_get_for_overseer(user=request.user, slug=kwargs["slug"])
         return Place(
             surface=self, user=request.user, organization=organization, args=(organization.slug,)
@@ -202,7 +220,7 @@ class OversightSurface(Surface):
 
     def queryset(self, place: "Place", *, status: str, search: str = "") -> QuerySet[Token]:
         return agent_list_for_organization(
-            organization=place.organization, status=status, search=search
+            organization=_organization(place), status=status, search=search
         )
 
 
@@ -211,10 +229,10 @@ class Place:
     """A surface on one request: whose tokens, and the URL arguments of its pages."""
 
     surface: Surface
-    user: Any
+    user: User
     organization: Organization | None = None
     project: Project | None = None
-    args: tuple = ()
+    args: tuple[str | int, ...] = ()
 
     def _fill(self, text: str) -> str:
         return text.format(
@@ -247,8 +265,8 @@ class Place:
         return self.url("create")
 
     @property
-    def url_list(self) -> str | None:
-        return self.url("list")
+    def url_list(self) -> str:
+        return self.surface.page("list", self.args)
 
     def up(self) -> tuple[str, str] | None:
         """The page above the list, if it has one: (its URL, what a link to it says)."""
@@ -256,7 +274,8 @@ class Place:
 
     def url(self, action: str, token: Token | int | None = None) -> str | None:
         """The URL of one of the flow's pages here (None where the surface has no such page)."""
-        return self.surface.url(action, self.args, getattr(token, "pk", token))
+        pk = token.pk if isinstance(token, Token) else token
+        return self.surface.url(action, self.args, pk)
 
     def tokens(self, *, status: str, search: str = "") -> QuerySet[Token]:
         return self.surface.queryset(self, status=status, search=search)
@@ -420,6 +439,6 @@ def token_page(token: Token) -> str:
     if token.kind == Token.Kind.PROJECT:
         if token.project_id is None:  # its project was deleted
             return reverse("project-list", args=[organization.slug])
-        return PROJECT_TOKENS.url("detail", (organization.slug, token.project_id), token.pk)
+        return PROJECT_TOKENS.page("detail", (organization.slug, token.project_id), token.pk)
     surface = AGENTS if token.kind == Token.Kind.AGENT else PERSONAL
-    return surface.url("detail", (), token.pk)
+    return surface.page("detail", (), token.pk)

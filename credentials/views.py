@@ -11,13 +11,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import replace_url
 
-from accounts.decorators import recent_sign_in_required, stashed_form_data
+from accounts.decorators import SignedInRequest, recent_sign_in_required, stashed_form_data
 from core.forms import whole_number
 from core.http import client_ip
 from orgs.decorators import two_factors_where_required
@@ -62,7 +62,7 @@ def _context(place: Place, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _listing(request: HttpRequest, place: Place) -> dict[str, Any]:
+def _listing(request: SignedInRequest, place: Place) -> dict[str, Any]:
     """A page of results: without a search or filter, the working tokens come first and the
     ended ones (revoked, rotated, expired) wait in a collapsed section; a fixed number of
     queries however many there are."""
@@ -85,26 +85,26 @@ def _listing(request: HttpRequest, place: Place) -> dict[str, Any]:
         "inactive": inactive,
         "filtered": status != ACTIVE or bool(search),
         "query": query.urlencode(),
-        "results_url": place.url("list"),
+        "results_url": place.url_list,
     }
 
 
-def _list_page(request: HttpRequest, place: Place, template: str, **extra: Any) -> HttpResponse:
+def _list_page(request: SignedInRequest, place: Place, template: str, **extra: Any) -> HttpResponse:
     context = _context(place, **_listing(request, place), **extra)
     return no_store(render(request, template, context))
 
 
-def _show_once(request: HttpRequest, place: Place, **extra: Any) -> HttpResponse:
+def _show_once(request: SignedInRequest, place: Place, **extra: Any) -> HttpResponse:
     """The list with a new secret above it: the only response that holds it. The list URL
     replaces the form's in the address bar, so a reload shows the list without it."""
     template = f"{LIST}#page-content" if request.htmx else LIST
-    return replace_url(_list_page(request, place, template, **extra), place.url("list"))
+    return replace_url(_list_page(request, place, template, **extra), place.url_list)
 
 
 @login_required
 @two_factors_where_required
 @require_GET
-def token_list(request: HttpRequest, surface: Surface, **kwargs: Any) -> HttpResponse:
+def token_list(request: SignedInRequest, surface: Surface, **kwargs: Any) -> HttpResponse:
     place = surface.place(request, **kwargs)
     if request.htmx and (pk := whole_number(request.GET.get("row", ""))) is not None:
         # Cancel on a revoke confirmation: the row as it was, focus back on its Revoke.
@@ -120,14 +120,14 @@ def token_list(request: HttpRequest, surface: Surface, **kwargs: Any) -> HttpRes
 @two_factors_where_required
 @require_http_methods(["GET", "POST"])
 @recent_sign_in_required
-def token_create(request: HttpRequest, surface: Surface, **kwargs: Any) -> HttpResponse:
+def token_create(request: SignedInRequest, surface: Surface, **kwargs: Any) -> HttpResponse:
     """GET: the form (filled in again after a re-authentication). POST: mint, then show the
     secret once above the list."""
     place = surface.place(request, **kwargs)
     if request.htmx and request.htmx.target == "expiry-fields":
         # The organization or the lifetime changed: what the policy allows, and when it ends.
         form = surface.form(place, initial=request.GET.dict())
-        return render(request, "credentials/_expiry_fields.html", {"form": form})
+        return render(request, "credentials/_expiry_fields.html#expiry-inside", {"form": form})
     if request.method == "GET":
         stashed = stashed_form_data(request)
         form = surface.form(place, stashed, initial=prefill(request.GET))
@@ -150,7 +150,9 @@ def token_create(request: HttpRequest, surface: Surface, **kwargs: Any) -> HttpR
 @login_required
 @two_factors_where_required
 @require_GET
-def token_detail(request: HttpRequest, surface: Surface, pk: int, **kwargs: Any) -> HttpResponse:
+def token_detail(
+    request: SignedInRequest, surface: Surface, pk: int, **kwargs: Any
+) -> HttpResponse:
     place = surface.place(request, **kwargs)
     token = place.any_token(pk)
     context = _context(
@@ -167,7 +169,7 @@ def token_detail(request: HttpRequest, surface: Surface, pk: int, **kwargs: Any)
 @require_http_methods(["GET", "POST"])
 @recent_sign_in_required
 def token_rotate_view(
-    request: HttpRequest, surface: Surface, pk: int, **kwargs: Any
+    request: SignedInRequest, surface: Surface, pk: int, **kwargs: Any
 ) -> HttpResponse:
     """GET: what rotating does, and the overlap to choose. POST: a new secret with the same
     settings, shown once above the list."""
@@ -203,7 +205,7 @@ def token_rotate_view(
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_revoke_view(
-    request: HttpRequest, surface: Surface, pk: int, **kwargs: Any
+    request: SignedInRequest, surface: Surface, pk: int, **kwargs: Any
 ) -> HttpResponse:
     """GET: the confirmation (in the row with HTMX, else a page). POST: revoke, then the row
     becomes the notice, which gets the focus (HTMX), or back to the list with a message."""
@@ -213,7 +215,7 @@ def token_revoke_view(
     return view(request, surface, pk, **kwargs)
 
 
-def _revoke(request: HttpRequest, surface: Surface, pk: int, **kwargs: Any) -> HttpResponse:
+def _revoke(request: SignedInRequest, surface: Surface, pk: int, **kwargs: Any) -> HttpResponse:
     place = surface.place(request, **kwargs)
     token: Token = place.token(pk)
     context = _context(place, token=token)
@@ -226,13 +228,13 @@ def _revoke(request: HttpRequest, surface: Surface, pk: int, **kwargs: Any) -> H
     if request.htmx:
         return render(request, f"{TABLE}#revoked-row", {**context, "notice": notice})
     messages.success(request, notice)
-    return redirect(place.url("list"))
+    return redirect(place.url_list)
 
 
 @login_required
 @two_factors_where_required
 @require_GET
-def project_list(request: HttpRequest, slug: str) -> HttpResponse:
+def project_list(request: SignedInRequest, slug: str) -> HttpResponse:
     """/orgs/<slug>/projects/: the projects, each with how many tokens work for it."""
     organization = organization_get_for_overseer(user=request.user, slug=slug)
     context = {

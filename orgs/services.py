@@ -1,7 +1,12 @@
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils.text import slugify
 
 from .models import Membership, Organization, Role
+
+if TYPE_CHECKING:
+    from accounts.models import User  # the user model: every layer's foundation
 
 
 def _free_slug(name: str) -> str:
@@ -14,13 +19,13 @@ def _free_slug(name: str) -> str:
 
 
 @transaction.atomic
-def organization_create(*, name: str, owner, slug: str | None = None) -> Organization:
+def organization_create(*, name: str, owner: "User", slug: str | None = None) -> Organization:
     organization = Organization.objects.create(name=name, slug=slug or _free_slug(name))
     Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
     return organization
 
 
-def membership_set(*, user, organization: Organization, role: str) -> Membership:
+def membership_set(*, user: "User", organization: Organization, role: str) -> Membership:
     """Add the user to the organization with this role, or change the role they have."""
     membership, _ = Membership.objects.update_or_create(
         user=user, organization=organization, defaults={"role": role}
@@ -28,5 +33,5 @@ def membership_set(*, user, organization: Organization, role: str) -> Membership
     return membership
 
 
-def membership_remove(*, user, organization: Organization) -> None:
+def membership_remove(*, user: "User", organization: Organization) -> None:
     Membership.objects.filter(user=user, organization=organization).delete()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from tokens.policy import POLICY_MAX_DAYS
@@ -40,8 +42,9 @@ class PolicyForm(forms.Form):
         help_text="Checked daily; each revocation is audited and its owner emailed. Empty: off.",
     )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("token_max_lifetime_days") is not None:
             cleaned["allow_no_expiry"] = False  # a maximum rules it out: say so, store so
         return cleaned

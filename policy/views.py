@@ -5,11 +5,11 @@ not allow today."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import recent_sign_in_required, stashed_form_data
+from accounts.decorators import SignedInRequest, recent_sign_in_required, stashed_form_data
 from orgs.decorators import two_factors_where_required
 from orgs.models import Organization
 from orgs.selectors import member_list_without_two_factors, organization_get_for_owner
@@ -30,7 +30,7 @@ EXCEEDING_SHOWN = 20
 @two_factors_where_required
 @require_http_methods(["GET", "POST"])
 @recent_sign_in_required(to_read=False)
-def policy_view(request: HttpRequest, slug: str) -> HttpResponse:
+def policy_view(request: SignedInRequest, slug: str) -> HttpResponse:
     organization = organization_get_for_owner(user=request.user, slug=slug)
     if request.method == "POST" and request.POST.get("action") == "cap":
         capped = policy_cap_tokens(organization=organization, by=request.user)
@@ -61,7 +61,7 @@ def policy_view(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "policy/policy.html", context)
 
 
-def _form(request: HttpRequest, organization: Organization) -> PolicyForm:
+def _form(request: SignedInRequest, organization: Organization) -> PolicyForm:
     """The form as posted, or as it was before signing in again, or as the policy stands."""
     initial = {name: getattr(organization, name) for name in PolicyForm.base_fields}
     initial["allow_no_expiry"] = expiry_limits(organization)[1]

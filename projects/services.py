@@ -1,7 +1,14 @@
+from typing import TYPE_CHECKING
+
+from orgs.models import Organization
+
 from .models import Project, Task
 
+if TYPE_CHECKING:
+    from accounts.models import User  # the user model: every layer's foundation
 
-def project_create(*, organization, name: str, description: str = "") -> Project:
+
+def project_create(*, organization: Organization, name: str, description: str = "") -> Project:
     return Project.objects.create(organization=organization, name=name, description=description)
 
 
@@ -22,7 +29,12 @@ def project_delete(*, project: Project) -> None:
 
 
 def task_create(
-    *, project: Project, title: str, description: str = "", status: str = "todo", by=None
+    *,
+    project: Project,
+    title: str,
+    description: str = "",
+    status: str = "todo",
+    by: "User | None" = None,
 ) -> Task:
     return Task.objects.create(
         project=project, title=title, description=description, status=status, created_by=by

@@ -31,6 +31,7 @@ LAYERS = [
     "config",
 ]
 RANK = {app: n for n, app in enumerate(LAYERS)}
+USER_MODEL_MODULE = "accounts.models"
 TOP = "config"
 SERVER_APPS = [app for app in LAYERS]
 MAX_MODULE_LINES = 450
@@ -55,10 +56,26 @@ def below_or_same(app: str, other: str) -> bool:
     return RANK[other] <= RANK[app]
 
 
+def type_only(tree: ast.Module) -> set[int]:
+    """Imports of the user model for annotations alone (`if TYPE_CHECKING:`): the user model
+    is the foundation every layer stands on, as with its foreign keys."""
+    return {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and getattr(block.test, "id", "") == "TYPE_CHECKING"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module == USER_MODEL_MODULE
+    }
+
+
 def imports_of(app: str) -> set[str]:
     found = set()
     for path in python_files(app):
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        allowed = type_only(tree)
+        for node in ast.walk(tree):
+            if id(node) in allowed:
+                continue
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
             elif isinstance(node, ast.Import):

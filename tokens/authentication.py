@@ -17,7 +17,7 @@ What the token may then do is tokens.permissions' business.
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn, overload
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -259,6 +259,10 @@ def _auth_sql() -> str:
 _AUTH_SQL = _auth_sql()
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive UTC datetimes; PostgreSQL aware ones.
     if value is not None and value.tzinfo is None:
@@ -273,6 +277,7 @@ def _fetch(digest: str) -> tuple | None:
     it skips Django's cursor wrapper but keeps its error translation, unless queries are being
     logged (DEBUG, tests counting queries), where it goes through Django like any other."""
     db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy looks it up
+    cursor: Any
     if db.vendor != "postgresql":
         with db.cursor() as cursor:
             cursor.execute(_AUTH_SQL, [digest])
@@ -281,12 +286,14 @@ def _fetch(digest: str) -> tuple | None:
 
     db.ensure_connection()
     if db.queries_logged:
-        with db.wrap_database_errors, db.make_debug_cursor(psycopg.Cursor(db.connection)) as c:
-            c.execute(_AUTH_SQL, [digest])
-            return c.fetchone()
+        cursor = db.make_debug_cursor(psycopg.Cursor(db.connection))  # type: ignore[arg-type]
+        with db.wrap_database_errors, cursor:
+            cursor.execute(_AUTH_SQL, [digest])
+            return cursor.fetchone()
     cursor = getattr(db, "_tessera_auth_cursor", None)
     if cursor is None or cursor.closed or cursor.connection is not db.connection:
-        cursor = db._tessera_auth_cursor = psycopg.Cursor(db.connection)
+        cursor = psycopg.Cursor(db.connection)
+        setattr(db, "_tessera_auth_cursor", cursor)  # noqa: B010 (ours, on Django's object)
     with db.wrap_database_errors:
         cursor.execute(_AUTH_SQL, [digest])
         return cursor.fetchone()

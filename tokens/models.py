@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -151,8 +152,11 @@ class Token(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    # get_absolute_url() is the token's page. The pages sit above this app (credentials), so
-    # settings.ABSOLUTE_URL_OVERRIDES says where a token lives (credentials.surfaces.token_page).
+    def get_absolute_url(self) -> str:
+        """The token's page. The pages sit above this app (credentials), so the project says
+        where a token lives: settings.ABSOLUTE_URL_OVERRIDES puts credentials.surfaces.token_page
+        here when the model loads."""
+        raise ImproperlyConfigured("settings.ABSOLUTE_URL_OVERRIDES names the token's page")
 
     def state(self, now: datetime | None = None) -> str:
         """Token.State: active, or how it ended (revoked, rotated past its overlap, expired)."""

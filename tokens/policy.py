@@ -84,7 +84,7 @@ def expiry_note(organization: Organization) -> str:
     return ""
 
 
-def check_expiry(*, organization: Organization, expires_at: datetime | None, now: datetime):
+def check_expiry(*, organization: Organization, expires_at: datetime | None, now: datetime) -> None:
     """The expiry is in the future and within the policy; ExpiryNotAllowed saying why not."""
     if expires_at is not None and expires_at <= now:
         raise ExpiryNotAllowed("The expiry must be in the future.")

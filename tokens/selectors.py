@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import AuditEvent
-from orgs.models import OVERSEERS, Membership
+from orgs.models import OVERSEERS, Membership, Organization
 from projects.models import Project
 
 from .models import Token, working
@@ -32,7 +33,7 @@ EXPIRING_WITHIN = timedelta(days=7)
 MAX_SEARCH_LENGTH = 100
 
 
-def _owner_role():
+def _owner_role() -> Subquery:
     """The owner's current role in the token's organization, as a subquery: no extra round trip."""
     return Subquery(
         Membership.objects.filter(
@@ -79,7 +80,7 @@ def _listing(tokens: QuerySet[Token], *related: str) -> QuerySet[Token]:
 
 def token_list(
     *,
-    owner,
+    owner: User,
     kind: str = Token.Kind.PERSONAL,
     status: str = CURRENT,
     search: str = "",
@@ -101,7 +102,7 @@ def token_list(
 
 
 def token_get_for_owner(
-    *, owner, pk: int, kind: str = Token.Kind.PERSONAL, status: str = CURRENT
+    *, owner: User, pk: int, kind: str = Token.Kind.PERSONAL, status: str = CURRENT
 ) -> Token:
     """One of the owner's tokens (current ones unless `status` says otherwise, e.g. ALL for a
     history page); raises Token.DoesNotExist for anyone else's."""
@@ -132,7 +133,11 @@ def token_history(*, token: Token, limit: int = 25) -> list[AuditEvent]:
 
 
 def agent_list_for_organization(
-    *, organization, status: str = CURRENT, search: str = "", now: datetime | None = None
+    *,
+    organization: Organization,
+    status: str = CURRENT,
+    search: str = "",
+    now: datetime | None = None,
 ) -> QuerySet[Token]:
     """Every member's agent connections in the organization, for its admins, by member email
     then newest first; `status` and `search` as for token_list."""
@@ -144,14 +149,16 @@ def agent_list_for_organization(
     )
 
 
-def agent_get_for_organization(*, organization, pk: int, status: str = CURRENT) -> Token:
+def agent_get_for_organization(
+    *, organization: Organization, pk: int, status: str = CURRENT
+) -> Token:
     """One agent connection in the organization; Token.DoesNotExist for anything else,
     a member's general tokens included."""
     return agent_list_for_organization(organization=organization, status=status).get(pk=pk)
 
 
 def project_token_list(
-    *, project, status: str = ALL, search: str = "", now: datetime | None = None
+    *, project: Project, status: str = ALL, search: str = "", now: datetime | None = None
 ) -> QuerySet[Token]:
     """A project's tokens, for the organization's owners and admins: active and inactive alike
     by default, newest first, each with who made it (`created_by`) and `role`, the role that
@@ -162,7 +169,9 @@ def project_token_list(
     ).annotate(role=Value(PROJECT_TOKEN_ROLE))
 
 
-def project_list_with_tokens(*, organization, now: datetime | None = None) -> QuerySet[Project]:
+def project_list_with_tokens(
+    *, organization: Organization, now: datetime | None = None
+) -> QuerySet[Project]:
     """The organization's projects by name, each with `token_count`, its working project
     tokens: one query."""
     now = now or timezone.now()
@@ -176,13 +185,13 @@ def project_list_with_tokens(*, organization, now: datetime | None = None) -> Qu
     )
 
 
-def project_get_with_tokens(*, organization, pk: int) -> Project:
+def project_get_with_tokens(*, organization: Organization, pk: int) -> Project:
     """One project of the organization, with its `token_count` (project_list_with_tokens);
     Project.DoesNotExist otherwise."""
     return project_list_with_tokens(organization=organization).get(pk=pk)
 
 
-def project_token_get(*, organization, pk: int) -> Token:
+def project_token_get(*, organization: Organization, pk: int) -> Token:
     """One project token of the organization, in any state; Token.DoesNotExist otherwise."""
     return (
         Token.objects.filter(organization=organization, kind=Token.Kind.PROJECT)

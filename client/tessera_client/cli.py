@@ -70,7 +70,7 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: Exit = Exit.ERROR):
         super().__init__(message)
-        self.exit_code = int(exit_code)
+        self.exit_code = int(exit_code)  # type: ignore[misc]  # click's, set per failure
 
     def show(self, file: Any = None) -> None:
         click.echo(f"tessera: {self.format_message()}", err=True)
@@ -159,20 +159,10 @@ def describe(exc: TesseraError, *, url: str, missing: str | None = None) -> tupl
 def _message(exc: TesseraError, *, url: str, missing: str | None) -> str:
     renew = f"create a new one at {url}/settings/developer/ and run tessera login"
     reason = _clause(exc.detail or exc.message)
+    if isinstance(exc, AuthenticationError):
+        return _refused(exc, renew=renew, reason=reason)
     request_id = f" (request id {exc.request_id})" if exc.request_id else ""
     match exc:
-        case TokenMissing():
-            return NOT_LOGGED_IN
-        case TokenRotated():
-            return "token rotated: log in with its replacement (tessera login)"
-        case TokenRevoked():
-            return f"token revoked: {renew}"
-        case TokenExpired():
-            return f"token expired: {renew}"
-        case TokenInvalid():
-            return f"token not accepted ({reason}): check it was copied whole, or {renew}"
-        case AuthenticationError():
-            return f"authentication failed: {reason}"
         case InsufficientScope(scope=str(scope)) if "role" in reason:
             return f"permission denied: this token lacks {scope} ({reason})"
         case InsufficientScope(scope=str(scope)):
@@ -196,6 +186,22 @@ def _message(exc: TesseraError, *, url: str, missing: str | None) -> str:
             return f"server error (HTTP {exc.status}): {reason}; try again later{request_id}"
     status = f" (HTTP {exc.status})" if exc.status else ""
     return f"request failed{status}: {reason}{request_id}"
+
+
+def _refused(exc: AuthenticationError, *, renew: str, reason: str) -> str:
+    """The token itself was not accepted: why, and how to get a working one."""
+    match exc:
+        case TokenMissing():
+            return NOT_LOGGED_IN
+        case TokenRotated():
+            return "token rotated: log in with its replacement (tessera login)"
+        case TokenRevoked():
+            return f"token revoked: {renew}"
+        case TokenExpired():
+            return f"token expired: {renew}"
+        case TokenInvalid():
+            return f"token not accepted ({reason}): check it was copied whole, or {renew}"
+    return f"authentication failed: {reason}"
 
 
 def _clause(text: str) -> str:
@@ -307,7 +313,7 @@ def login(state: State, token_option: str | None, with_token: bool) -> None:
     if token_option and with_token:
         raise click.UsageError("give --token or --with-token, not both")
     if with_token:
-        token = click.get_text_stream("stdin").read().strip()
+        token = sys.stdin.read().strip()
     elif token_option is not None:
         token = token_option.strip()
     elif env := os.environ.get(TOKEN_ENV, "").strip():

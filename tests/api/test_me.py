@@ -1,11 +1,15 @@
 """GET /api/v1/me answers its JSON directly, past the response schema's validation (it is the
 hottest endpoint); these hold every kind of answer to the schema the OpenAPI document shows."""
 
+from typing import get_args
+
 import pytest
 
-from api.me import MeOut
+from api.me import Kind, MeOut, RoleName, Scope
 from orgs.models import Role
 from tests.factories import bearer, make_project, make_token
+from tokens.models import Token
+from tokens.permissions import SCOPES
 from tokens.services import project_token_create
 
 
@@ -48,3 +52,9 @@ def test_times_read_as_the_rest_of_the_api_writes_them(client, user, org):
     _, secret = make_token(owner=user, organization=org)
     created = answer_of(client, secret)["token"]["created_at"]
     assert created.endswith("Z") and len(created) == len("2026-12-06T01:02:03.456Z")
+
+
+def test_the_schemas_literals_are_the_models_own():
+    assert get_args(Scope) == tuple(SCOPES)
+    assert get_args(Kind) == tuple(Token.Kind.values)
+    assert get_args(RoleName) == tuple(Role.values)

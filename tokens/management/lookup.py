@@ -31,7 +31,7 @@ def whose(token: Token) -> str:
     """`of dev@example.com`, or `of project Website` for a project token."""
     if token.owner is not None:
         return f"of {token.owner.email}"
-    project = token.project.name if token.project_id else "a deleted project"
+    project = token.project.name if token.project is not None else "a deleted project"
     return f"of project {project}"
 
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.models import User
 from audit.services import Event, audit_record
 from core import ipallow
 from orgs.models import OVERSEERS, Membership, Organization
@@ -67,7 +68,9 @@ def _clean_allowed_ips(allowed_ips: list[str] | None) -> str:
         raise TokenValidationError(str(exc), "allowed_ips") from exc
 
 
-def _clean_projects(projects: Iterable[Project] | None, organization) -> list[Project] | None:
+def _clean_projects(
+    projects: Iterable[Project] | None, organization: Organization
+) -> list[Project] | None:
     if projects is None:
         return None
     projects = list(projects)
@@ -76,7 +79,7 @@ def _clean_projects(projects: Iterable[Project] | None, organization) -> list[Pr
     return projects
 
 
-def _check_expiry(*, organization, expires_at: datetime | None) -> None:
+def _check_expiry(*, organization: Organization, expires_at: datetime | None) -> None:
     try:
         check_expiry(organization=organization, expires_at=expires_at, now=timezone.now())
     except ExpiryNotAllowed as exc:
@@ -84,7 +87,9 @@ def _check_expiry(*, organization, expires_at: datetime | None) -> None:
         raise TokenValidationError(exc.message, field or "expiry") from exc
 
 
-def _check_person(*, person, organization, roles=None) -> None:
+def _check_person(
+    *, person: User, organization: Organization, roles: Iterable[str] | None = None
+) -> None:
     """The person minting a token: verified, a member (with one of `roles`, if given), and with
     two factors where the organization requires them."""
     if not person.email_verified:
@@ -116,10 +121,10 @@ def token_mint(
     *,
     kind: str,
     organization: Organization,
-    by,
+    by: User | None,
     name: str,
     scopes: Iterable[str],
-    owner=None,
+    owner: User | None = None,
     project: Project | None = None,
     projects: Iterable[Project] | None = None,
     description: str = "",
@@ -192,7 +197,7 @@ def _store(fields: dict[str, Any], projects: list[Project] | None) -> tuple[Toke
 @sensitive_variables("secret")
 def token_create(
     *,
-    owner,
+    owner: User,
     organization: Organization,
     name: str,
     scopes: list[str],
@@ -242,7 +247,7 @@ def token_create(
 def project_token_create(
     *,
     project: Project,
-    by,
+    by: User,
     name: str,
     scopes: list[str],
     expires_at: datetime | None,

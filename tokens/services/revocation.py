@@ -6,7 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.models import User
 from audit.services import Event, audit_record
+from orgs.models import Organization
 from projects.models import Project
 
 from .. import codec, emails
@@ -21,7 +23,7 @@ MAX_REPORTED_LENGTH = 100
 def _revoke(
     *,
     token: Token,
-    by,
+    by: User | None,
     label: str,
     reason: str = "",
     why: str | None = None,
@@ -56,7 +58,7 @@ def _revoke(
     return True
 
 
-def token_revoke(*, token: Token, by=None) -> bool:
+def token_revoke(*, token: Token, by: User | None = None) -> bool:
     """Revoke at once and for good; False if it was already revoked.
 
     `by` is the owner, an organization admin (agent connections and project tokens: the caller
@@ -67,7 +69,7 @@ def token_revoke(*, token: Token, by=None) -> bool:
     return _revoke(token=token, by=by, label=label)
 
 
-def token_revoke_all(*, owner, reason: str, organization=None) -> int:
+def token_revoke_all(*, owner: User, reason: str, organization: Organization | None = None) -> int:
     """Revoke every active token of `owner` (in one organization, or everywhere) when they leave
     it or their account is deactivated. Audited one by one with the reason; no emails, since the
     person's access itself is what changed. Coming back does not bring the tokens back. Project

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.models import User
 from audit.services import Event, audit_record
 from orgs.models import OVERSEERS, Membership
 
@@ -25,14 +26,14 @@ ROTATION_OVERLAPS: dict[str, timedelta | None] = {
 MAX_ROTATION_OVERLAP = timedelta(days=7)
 
 
-def who(token: Token, by) -> str:
+def who(token: Token, by: User | None) -> str:
     """How the audit log names who acted on a token."""
     if by is None:
         return "operator"
     return "owner" if by.pk == token.owner_id else "admin"
 
 
-def _check_rotator(token: Token, by) -> None:
+def _check_rotator(token: Token, by: User | None) -> None:
     """A person's token: its owner (or None, an operator at the shell). A project token: an
     owner or admin of its organization. Never an admin for a member's token: the new secret
     goes to whoever rotates, and it would act as that member."""
@@ -69,7 +70,7 @@ def _lock_rotatable(token: Token) -> Token:
             f"“{old.name}” was already rotated: rotate its replacement instead."
         )
     if (
-        old.kind != Token.Kind.PROJECT
+        old.owner_id is not None
         and not Membership.objects.filter(
             user_id=old.owner_id, organization_id=old.organization_id
         ).exists()
@@ -82,7 +83,7 @@ def _lock_rotatable(token: Token) -> Token:
 
 @sensitive_variables("secret")
 def _mint_successor(
-    old: Token, *, by, now: datetime, ip: str | None, user_agent: str
+    old: Token, *, by: User | None, now: datetime, ip: str | None, user_agent: str
 ) -> tuple[Token, str]:
     """The same token with a new secret and a fresh lifetime, continuing the rotation line."""
     return token_mint(
@@ -109,7 +110,7 @@ def _mint_successor(
 def token_rotate(
     *,
     token: Token,
-    by,
+    by: User | None,
     overlap: timedelta | None = None,
     ip: str | None = None,
     user_agent: str = "",

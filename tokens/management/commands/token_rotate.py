@@ -35,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         ends = (
             f"keeps working until {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M %Z}"
-            if token.expires_at > timezone.now()
+            if token.expires_at is not None and token.expires_at > timezone.now()
             else "stopped working"
         )
         self.stderr.write(
