@@ -1,6 +1,7 @@
 """Small factories: real rows made through the same services the app uses."""
 
 import itertools
+import json
 import re
 import time
 from datetime import timedelta
@@ -83,14 +84,56 @@ def bearer(secret: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
+# What htmx adds to the requests it makes.
+
+
+# What htmx adds to the requests it makes.
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def token_form(org, **overrides) -> dict:
+    """The Developer tab's create form as a browser posts it: a read-only token for 30 days."""
+    return {
+        "name": "Build pipeline",
+        "description": "",
+        "organization": org.pk,
+        "access": "read",
+        "project_access": "all",
+        "expiry": "30",
+        **overrides,
+    }
+
+
+def agent_form(org, **overrides) -> dict:
+    """The Agents tab's connect form as a browser posts it: Claude Code, read-only, 90 days."""
+    agent = {"client": "claude-code", "name": "Claude on my laptop", "expiry": "90"}
+    return token_form(org, **{**agent, **overrides})
+
+
+def mcp_call(client, secret, method=None, params=None, *, id=1, headers=None, raw=None, **extra):
+    """One JSON-RPC message to /mcp with the token: a request, or `raw` as it is; `extra` goes
+    to the test client (REMOTE_ADDR and the like)."""
+    message = raw if raw is not None else {"jsonrpc": "2.0", "id": id, "method": method}
+    if params is not None and raw is None:
+        message["params"] = params
+    body = message if isinstance(message, str) else json.dumps(message)
+    return client.post(
+        "/mcp", body, content_type="application/json", **bearer(secret), **(headers or {}), **extra
+    )
+
+
 __all__ = [
+    "HTMX",
     "PASSWORD",
     "Role",
+    "agent_form",
     "bearer",
     "make_org",
     "make_project",
     "make_token",
     "make_user",
+    "mcp_call",
     "secret_in",
     "sign_in",
+    "token_form",
 ]

@@ -101,14 +101,6 @@ def token_list(
     return _listing(_narrow(tokens, status=status, search=search, now=now))
 
 
-def token_get_for_owner(
-    *, owner: User, pk: int, kind: str = Token.Kind.PERSONAL, status: str = CURRENT
-) -> Token:
-    """One of the owner's tokens (current ones unless `status` says otherwise, e.g. ALL for a
-    history page); raises Token.DoesNotExist for anyone else's."""
-    return token_list(owner=owner, kind=kind, status=status).get(pk=pk)
-
-
 def token_predecessors(*, token: Token) -> QuerySet[Token]:
     """The tokens this one replaced, directly or further back, newest first: one query."""
     if token.origin_id is None:
@@ -149,14 +141,6 @@ def agent_list_for_organization(
     )
 
 
-def agent_get_for_organization(
-    *, organization: Organization, pk: int, status: str = CURRENT
-) -> Token:
-    """One agent connection in the organization; Token.DoesNotExist for anything else,
-    a member's general tokens included."""
-    return agent_list_for_organization(organization=organization, status=status).get(pk=pk)
-
-
 def project_token_list(
     *, project: Project, status: str = ALL, search: str = "", now: datetime | None = None
 ) -> QuerySet[Token]:
@@ -189,16 +173,6 @@ def project_get_with_tokens(*, organization: Organization, pk: int) -> Project:
     """One project of the organization, with its `token_count` (project_list_with_tokens);
     Project.DoesNotExist otherwise."""
     return project_list_with_tokens(organization=organization).get(pk=pk)
-
-
-def project_token_get(*, organization: Organization, pk: int) -> Token:
-    """One project token of the organization, in any state; Token.DoesNotExist otherwise."""
-    return (
-        Token.objects.filter(organization=organization, kind=Token.Kind.PROJECT)
-        .select_related("organization", "project", "created_by", "revoked_by", "rotated_by")
-        .annotate(role=Value(PROJECT_TOKEN_ROLE))
-        .get(pk=pk)
-    )
 
 
 def token_recipients(token: Token, *, reminders: bool = False) -> list[str]:

@@ -6,11 +6,10 @@ import pytest
 import time_machine
 from django.core import mail
 
-from tests.factories import PASSWORD, make_org, make_user, secret_in, sign_in
+from tests.factories import HTMX, PASSWORD, make_org, make_user, secret_in, sign_in
 from tokens.models import Token
 
 NEW = "/settings/developer/new"
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def form(org, **overrides):

@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from audit.models import AuditEvent
 from projects.models import Project, Task
-from tests.factories import bearer, make_project, make_token
+from tests.factories import bearer, make_project, make_token, mcp_call
 from tokens.permissions import READ_ONLY
 
 API = "/api/v1"
@@ -232,7 +232,6 @@ def test_a_task_looks_the_same_over_rest_and_mcp(client, user, org):
     task = Task.objects.create(project=project, title="Same", status="in_progress")
     _, secret = make_token(owner=user, organization=org)
     rest = client.get(f"{API}/tasks/{task.pk}", **bearer(secret)).json()
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-            "params": {"name": "get_task", "arguments": {"task_id": task.pk}}}  # fmt: skip
-    mcp = client.post("/mcp", body, content_type="application/json", **bearer(secret))
+    params = {"name": "get_task", "arguments": {"task_id": task.pk}}
+    mcp = mcp_call(client, secret, "tools/call", params)
     assert mcp.json()["result"]["structuredContent"] == rest

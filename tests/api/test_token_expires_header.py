@@ -1,22 +1,15 @@
 """Tessera-Token-Expires: every authenticated API and MCP answer says when the token expires,
 as GitHub's github-authentication-token-expiration does, and only when it does expire."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
-from tests.factories import bearer, make_token
+from tests.factories import bearer, make_token, mcp_call
 from tokens.models import Token
 
 HEADER = "Tessera-Token-Expires"
-
-
-def mcp_ping(client, secret):
-    message = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
-    return client.post("/mcp", json.dumps(message), content_type="application/json",
-                       **bearer(secret))  # fmt: skip
 
 
 @pytest.fixture
@@ -32,25 +25,30 @@ def test_an_expiring_tokens_answers_carry_its_expiry_in_rfc3339_utc(client, expi
     answers = [
         client.get("/api/v1/me", **bearer(expiring)),
         client.get("/api/v1/projects/999999", **bearer(expiring)),  # a 404 is still an answer
-        mcp_ping(client, expiring),
+        mcp_call(client, expiring, "ping"),
         client.get("/api/v1/me", **bearer(expiring)),  # past the limit: 429
     ]
     assert [a.status_code for a in answers] == [200, 404, 200, 429]
     assert {a[HEADER] for a in answers} == {"2031-05-17T08:30:12Z"}
 
 
-def test_a_token_without_expiry_gets_no_header(client, user, org):
+def test_a_token_without_expiry_gets_no_header(client, user, org, expiring):
     _, secret = make_token(owner=user, organization=org, expires_in=None)
-    assert HEADER not in client.get("/api/v1/me", **bearer(secret))
-    assert HEADER not in mcp_ping(client, secret)
+    for answer in (client.get("/api/v1/me", **bearer(secret)), mcp_call(client, secret, "ping")):
+        assert answer.status_code == 200 and HEADER not in answer
+    # The same requests with a token that expires do carry it.
+    assert HEADER in client.get("/api/v1/me", **bearer(expiring))
+    assert HEADER in mcp_call(client, expiring, "ping")
 
 
 def test_unauthenticated_and_refused_answers_get_no_header(client, user, org):
     token, secret = make_token(owner=user, organization=org)
-    assert HEADER not in client.get("/api/v1/me")
-    assert HEADER not in client.get("/api/v1/openapi.json")
+    assert HEADER in client.get("/api/v1/me", **bearer(secret))  # while it works
+    for answer in (client.get("/api/v1/me"), client.get("/api/v1/openapi.json")):
+        assert answer.status_code in (200, 401) and HEADER not in answer
     Token.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert HEADER not in client.get("/api/v1/me", **bearer(secret))
+    refused = client.get("/api/v1/me", **bearer(secret))
+    assert refused.status_code == 401 and HEADER not in refused
 
 
 def test_browsers_may_read_the_header(client, expiring, settings):

@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.factories import PASSWORD
+
+DEVELOPER = "/settings/developer/"
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -84,3 +88,15 @@ def api_me(base_url: str, secret: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def sign_in(page, email: str, password: str = PASSWORD, *, lands_on: str | None = DEVELOPER):
+    """Sign in through the sign-in page, as a person would, from a clean slate; then wait for
+    the page it lands on (None: do not wait, for a flow that asks for more)."""
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    if lands_on:
+        page.wait_for_url(f"**{lands_on}")

@@ -10,9 +10,11 @@ from playwright.sync_api import expect
 
 from audit.services import audit_record
 from orgs.models import Role
-from tests.factories import PASSWORD, make_org, make_project, make_token, make_user
+from tests.factories import make_org, make_project, make_token, make_user
 from tokens.models import Token
 from tokens.services import project_token_create, token_rotate
+
+from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,14 +81,6 @@ def world(db):
         "project": website.pk,
         "project_token": project_token.pk,
     }
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url("**/settings/developer/")
 
 
 def audit(page, where: str, width: int) -> list[str]:

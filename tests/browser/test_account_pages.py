@@ -12,6 +12,8 @@ from playwright.sync_api import expect
 from tests.factories import PASSWORD, make_user
 from tests.factories import sign_in as force_sign_in
 
+from .conftest import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (1280, 390)
@@ -38,13 +40,6 @@ def emailed_link(to: str, path: str) -> str:
     """The path of the newest link to `path` emailed to `to` (the live server shares the outbox)."""
     message = [m for m in mail.outbox if m.to == [to]][-1]
     return re.search(rf"https?://[^/\s]+({re.escape(path)}\S+/)", message.body).group(1)
-
-
-def sign_in(page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def add_virtual_authenticator(page) -> None:
@@ -98,9 +93,9 @@ def test_signed_out_pages(page, shot, settings):
     page.goto("/accounts/inactive/")
     looks_right(page, shot, "inactive", "This account is deactivated")
 
-    sign_in(page, "ada@example.com", "not the password")
+    sign_in(page, "ada@example.com", "not the password", lands_on=None)
     expect(page.get_by_role("alert")).to_contain_text("not correct")
-    sign_in(page, "ada@example.com", "not the password either")
+    sign_in(page, "ada@example.com", "not the password either", lands_on=None)
     looks_right(page, shot, "too-many-attempts", "Too many attempts", console=(THROTTLED,))
 
 
@@ -212,7 +207,7 @@ def test_sign_up_confirm_then_every_account_page(page, shot, settings, browser, 
     looks_right(page, shot, "sign-out", "Sign out of Tessera?")
     page.get_by_role("main").get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/")
-    sign_in(page, NIA)
+    sign_in(page, NIA, lands_on=None)
     looks_right(page, shot, "second-factor", "Enter your second factor")
     expect(page.get_by_role("button", name="Use a passkey")).to_be_visible()
     page.get_by_label("Code").fill(recovery_code)

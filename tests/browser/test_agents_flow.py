@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from orgs.models import Role
-from tests.factories import PASSWORD, make_org, make_project, make_user
+from tests.factories import make_org, make_project, make_user
 
-from .conftest import expect_clipboard
+from .conftest import expect_clipboard, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,15 +26,6 @@ def mcp_call(base_url: str, secret: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def sign_in(page, email: str):
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url("**/settings/developer/")
 
 
 @pytest.fixture

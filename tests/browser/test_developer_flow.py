@@ -6,17 +6,9 @@ from playwright.sync_api import expect
 from orgs.models import Role
 from tests.factories import PASSWORD, make_org, make_project, make_user
 
-from .conftest import api_me, expect_clipboard
+from .conftest import api_me, expect_clipboard, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url("**/settings/developer/")
 
 
 def test_create_use_reload_revoke(page, live_server, shot):

@@ -7,7 +7,7 @@ from orgs.models import Role
 from tests.factories import make_org, make_project, make_user
 from tokens.policy import policy_update
 
-from .test_developer_flow import sign_in
+from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 from orgs.models import Role
 from tests.factories import make_org, make_token, make_user
 
-from .conftest import api_me, expect_clipboard
-from .test_developer_flow import sign_in
+from .conftest import api_me, expect_clipboard, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,13 +1,11 @@
 """Per-token IP allowlists: a token may be limited to addresses and networks; anywhere else it
 is refused with 403 over REST and MCP, the client address read as core.http.client_ip does."""
 
-import json
-
 import pytest
 
 from audit.models import AuditEvent
 from core import ipallow
-from tests.factories import bearer
+from tests.factories import bearer, mcp_call
 from tokens.permissions import READ_ONLY
 from tokens.services import TokenValidationError, token_create
 
@@ -23,13 +21,6 @@ def create(user, org, allowed_ips, name="CI"):
 @pytest.fixture
 def allowed(user, org):
     return create(user, org, ["203.0.113.0/24", "198.51.100.7", "2001:db8::/32"])[1]
-
-
-def mcp_ping(client, secret, **extra):
-    message = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
-    return client.post(
-        "/mcp", json.dumps(message), content_type="application/json", **bearer(secret), **extra
-    )
 
 
 def test_the_list_is_validated_and_stored_normalised(user, org):
@@ -60,7 +51,7 @@ def test_bad_entries_are_refused_on_the_allowed_ips_field(user, org, entries, me
 @pytest.mark.parametrize("address", ["203.0.113.200", "198.51.100.7", "2001:db8::42"])
 def test_an_address_inside_the_list_is_accepted(client, allowed, address):
     assert client.get(ME, REMOTE_ADDR=address, **bearer(allowed)).status_code == 200
-    assert mcp_ping(client, allowed, REMOTE_ADDR=address).status_code == 200
+    assert mcp_call(client, allowed, "ping", REMOTE_ADDR=address).status_code == 200
 
 
 def test_an_address_outside_the_list_is_refused_over_rest_with_a_clear_reason(client, allowed):
@@ -74,7 +65,7 @@ def test_an_address_outside_the_list_is_refused_over_rest_with_a_clear_reason(cl
 
 
 def test_an_address_outside_the_list_is_refused_over_mcp(client, allowed):
-    response = mcp_ping(client, allowed, REMOTE_ADDR="192.0.2.9")
+    response = mcp_call(client, allowed, "ping", REMOTE_ADDR="192.0.2.9")
     assert response.status_code == 403
     error = response.json()["error"]
     assert error["code"] == -32003 and "may not be used from 192.0.2.9" in error["message"]
@@ -105,8 +96,8 @@ def test_the_client_address_respects_trusted_proxy_hops(
     )
     assert response.status_code == status
     assert (
-        mcp_ping(
-            client, allowed, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded
+        mcp_call(
+            client, allowed, "ping", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded
         ).status_code
         == status
     )

@@ -21,7 +21,6 @@ from tokens.selectors import (
     TOKEN_FILTERS,
     agent_list_for_organization,
     project_token_list,
-    token_get_for_owner,
     token_list,
 )
 from tokens.services import project_token_create, token_revoke, token_rotate
@@ -93,7 +92,7 @@ def test_each_inactive_token_says_when_it_ended_and_who_ended_it(world, user):
     assert (expired.state(), expired.ended_by, expired.ended_at) == (
         "expired", None, expired.expires_at
     )  # fmt: skip
-    overlapping = token_get_for_owner(owner=user, pk=world["overlapping"].pk)
+    overlapping = token_list(owner=user).get(pk=world["overlapping"].pk)
     assert overlapping.in_overlap and overlapping.ended_at is None
 
 
@@ -107,8 +106,8 @@ def test_search_matches_the_name_or_the_prefix_ignoring_case(world, user):
 
 def test_an_ended_token_can_still_be_fetched_for_its_page(world, user):
     with pytest.raises(Token.DoesNotExist):
-        token_get_for_owner(owner=user, pk=world["revoked"].pk)
-    assert token_get_for_owner(owner=user, pk=world["revoked"].pk, status=ALL).name == "revoked"
+        token_list(owner=user).get(pk=world["revoked"].pk)
+    assert token_list(owner=user, status=ALL).get(pk=world["revoked"].pk).name == "revoked"
 
 
 def _bulk_tokens(*, owner, organization, n, project, kind="pat"):

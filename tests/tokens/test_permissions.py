@@ -14,7 +14,7 @@ from django.utils import timezone
 from orgs.models import Role
 from orgs.services import membership_remove, membership_set
 from projects.models import Task
-from tests.factories import bearer, make_org, make_project, make_token, make_user
+from tests.factories import bearer, make_org, make_project, make_token, make_user, mcp_call
 from tokens.models import Token
 from tokens.services import token_revoke
 
@@ -118,9 +118,8 @@ def test_access_is_scopes_within_role_within_projects(client, world, scope_set, 
 
 def call_tool(client, secret, tool, arguments) -> int:
     """A tool call over /mcp, reduced to the status the same refusal has over REST."""
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-            "params": {"name": tool, "arguments": arguments}}  # fmt: skip
-    response = client.post("/mcp", body, content_type="application/json", **bearer(secret))
+    params = {"name": tool, "arguments": arguments}
+    response = mcp_call(client, secret, "tools/call", params)
     assert response.status_code == 200, response.content
     result = response.json()["result"]
     if not result["isError"]:

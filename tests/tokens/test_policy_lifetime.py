@@ -2,7 +2,6 @@
 only through agent connections. The service enforces it, so a bypassed form gets an error, not a
 longer token."""
 
-import json
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -12,7 +11,16 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from orgs.models import Role
-from tests.factories import bearer, make_org, make_project, make_token, make_user, sign_in
+from tests.factories import (
+    bearer,
+    make_org,
+    make_project,
+    make_token,
+    make_user,
+    mcp_call,
+    sign_in,
+    token_form,
+)
 from tokens.models import Token
 from tokens.policy import (
     expiry_limits,
@@ -24,17 +32,6 @@ from tokens.policy import (
 from tokens.services import TokenValidationError, project_token_create
 
 CREATE = "/settings/developer/new"
-
-
-def form_data(org, **overrides):
-    return {
-        "name": "Build pipeline",
-        "organization": org.pk,
-        "access": "read",
-        "project_access": "all",
-        "expiry": "30",
-        **overrides,
-    }
 
 
 @pytest.fixture
@@ -53,7 +50,7 @@ def test_the_limits_a_form_needs_come_from_one_helper(user, org):
 
 def test_a_bypassed_form_asking_for_a_longer_token_gets_an_error_not_a_token(client, user, strict):
     sign_in(client, user)
-    response = client.post(CREATE, form_data(strict, expiry="90"))
+    response = client.post(CREATE, token_form(strict, expiry="90"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Acme’s token policy allows tokens to last at most 30 days" in html
@@ -62,7 +59,7 @@ def test_a_bypassed_form_asking_for_a_longer_token_gets_an_error_not_a_token(cli
 
 def test_a_bypassed_form_asking_for_no_expiry_gets_an_error_not_a_token(client, user, strict):
     sign_in(client, user)
-    response = client.post(CREATE, form_data(strict, expiry="never"))
+    response = client.post(CREATE, token_form(strict, expiry="never"))
     assert "Acme’s token policy requires an expiry of at most 30 days" in response.content.decode()
     assert not Token.objects.exists()
 
@@ -88,7 +85,7 @@ def test_project_tokens_meet_the_same_policy(user, strict):
 def test_an_expiry_through_the_last_allowed_day_is_accepted(client, user, strict):
     last_day = timezone.localdate() + timedelta(days=30)
     sign_in(client, user)
-    response = client.post(CREATE, form_data(strict, expiry="custom", expires_on=last_day))
+    response = client.post(CREATE, token_form(strict, expiry="custom", expires_on=last_day))
     assert response.status_code == 200 and 'id="new-token-value"' in response.content.decode()
     token = Token.objects.get()
     assert token.expires_at == timezone.make_aware(
@@ -153,27 +150,20 @@ def test_capping_again_changes_nothing(user, org):
     assert policy_cap_tokens(organization=org, by=user) == 0
 
 
-def mcp_ping(client, secret, **extra):
-    message = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
-    return client.post(
-        "/mcp", json.dumps(message), content_type="application/json", **bearer(secret), **extra
-    )
-
-
 def test_mcp_refuses_a_personal_token_where_agents_must_use_agent_connections(
     client, user, org, django_assert_num_queries
 ):
     _pat, secret = make_token(owner=user, organization=org)
     _agent, agent_secret = make_token(owner=user, organization=org, kind="agt")
-    assert mcp_ping(client, secret).status_code == 200  # allowed until the policy says no
+    assert mcp_call(client, secret, "ping").status_code == 200  # allowed until the policy says no
     policy_update(organization=org, by=user, require_agent_connections=True)
     with django_assert_num_queries(1):  # the flag comes with the token's one query
-        response = mcp_ping(client, secret)
+        response = mcp_call(client, secret, "ping")
     assert response.status_code == 403
     error = response.json()["error"]
     assert error["data"]["type"] == "/api/v1/problems/agent-connection-required"
     assert "Acme requires agents to use agent connections" in error["message"]
-    assert mcp_ping(client, agent_secret).json()["result"] == {}
+    assert mcp_call(client, agent_secret, "ping").json()["result"] == {}
     # The JSON API is not for agents only: the personal token still works there.
     assert client.get("/api/v1/me", **bearer(secret)).status_code == 200
 
@@ -182,4 +172,4 @@ def test_the_agent_rule_in_one_organization_leaves_others_alone(client, user, or
     other = make_org(members={user: Role.OWNER})
     _pat, secret = make_token(owner=user, organization=other)
     policy_update(organization=org, by=user, require_agent_connections=True)
-    assert mcp_ping(client, secret).status_code == 200
+    assert mcp_call(client, secret, "ping").status_code == 200

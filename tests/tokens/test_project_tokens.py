@@ -2,7 +2,6 @@
 project, and never more than a member could."""
 
 import io
-import json
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -13,11 +12,11 @@ from audit.models import AuditEvent
 from orgs.models import Role
 from orgs.services import membership_remove
 from projects.models import Project, Task
-from tests.factories import bearer, make_org, make_project, make_token, make_user
+from tests.factories import bearer, make_org, make_project, make_token, make_user, mcp_call
 from tokens import codec
 from tokens.models import Token
 from tokens.permissions import READ_WRITE
-from tokens.selectors import project_token_get, project_token_list
+from tokens.selectors import project_token_list
 from tokens.services import TokenValidationError, project_token_create, token_revoke, token_rotate
 
 ME = "/api/v1/me"
@@ -109,10 +108,8 @@ def test_me_describes_the_project_token_as_itself_not_a_person(client, admin, pr
 def test_over_mcp_it_reaches_only_its_project(client, org, admin, project):
     make_project(organization=org, name="Other")
     _token, secret = create(project, admin)
-    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-               "params": {"name": "list_projects", "arguments": {}}}  # fmt: skip
-    response = client.post("/mcp", json.dumps(message), content_type="application/json",
-                           **bearer(secret))  # fmt: skip
+    params = {"name": "list_projects", "arguments": {}}
+    response = mcp_call(client, secret, "tools/call", params)
     projects = response.json()["result"]["structuredContent"]["projects"]
     assert [p["name"] for p in projects] == ["Website"]
 
@@ -163,9 +160,10 @@ def test_admins_list_active_and_inactive_tokens_and_fetch_only_their_organizatio
     listed = list(project_token_list(project=project))
     assert listed == [revoked, active]
     assert listed[0].ended_by == admin and listed[0].role == Role.MEMBER
-    assert project_token_get(organization=org, pk=active.pk) == active
+    assert project_token_list(project=project).get(pk=active.pk) == active
+    elsewhere = make_project(organization=make_org())
     with pytest.raises(Token.DoesNotExist):
-        project_token_get(organization=make_org(), pk=active.pk)
+        project_token_list(project=elsewhere).get(pk=active.pk)
 
 
 def test_the_audit_log_names_who_created_rotated_and_revoked_it(

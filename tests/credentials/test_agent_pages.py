@@ -9,25 +9,12 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from orgs.models import Role
-from tests.factories import bearer, make_org, make_token, make_user, sign_in
+from tests.factories import HTMX, agent_form, bearer, make_org, make_token, make_user, sign_in
 from tokens import codec
 from tokens.models import Token
 
 AGENTS = "/settings/agents/"
 CONNECT = "/settings/agents/new"
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def connect_data(org, **overrides):
-    return {
-        "client": "claude-code",
-        "name": "Claude on my laptop",
-        "organization": org.pk,
-        "access": "read",
-        "project_access": "all",
-        "expiry": "90",
-        **overrides,
-    }
 
 
 def json_or_text(text: str):
@@ -48,7 +35,7 @@ def test_the_form_defaults_to_read_only_and_90_days(signed_in, org):
 
 
 def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signed_in, user, org):
-    response = signed_in.post(CONNECT, connect_data(org), **HTMX)
+    response = signed_in.post(CONNECT, agent_form(org), **HTMX)
     html = response.content.decode()
     assert "no-store" in response["Cache-Control"]
     secret = secret_from(html)

@@ -6,7 +6,16 @@ from django.utils import timezone
 
 from credentials.views import INACTIVE_SHOWN, PAGE_SIZE
 from orgs.models import Role
-from tests.factories import make_org, make_project, make_token, make_user, secret_in, sign_in
+from tests.factories import (
+    HTMX,
+    make_org,
+    make_project,
+    make_token,
+    make_user,
+    secret_in,
+    sign_in,
+    token_form,
+)
 from tokens import codec
 from tokens.models import Token
 
@@ -15,19 +24,6 @@ CREATE = "/settings/developer/new"
 # The list page: session, user, organizations for the form's hint and the tabs, a count and a
 # page of working tokens with their projects, a count and the first few of those that ended.
 QUERIES = 10
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def form_data(org, **overrides):
-    return {
-        "name": "Build pipeline",
-        "description": "",
-        "organization": org.pk,
-        "access": "read",
-        "project_access": "all",
-        "expiry": "30",
-        **overrides,
-    }
 
 
 def test_page_requires_sign_in(client, db):
@@ -77,7 +73,9 @@ def test_list_shows_only_the_users_own_personal_tokens(signed_in, user, org):
     org.memberships.create(user=other, role=Role.MEMBER)
     make_token(owner=other, organization=org, name="Someone else's")
     make_token(owner=user, organization=org, name="An agent", kind="agt")
+    make_token(owner=user, organization=org, name="Mine")
     html = signed_in.get(PAGE).content.decode()
+    assert "Mine" in html  # the list is there
     assert "Someone else" not in html
     assert "An agent" not in html
 
@@ -112,7 +110,7 @@ def test_page_queries_do_not_grow_with_the_number_of_tokens(
 
 
 def test_create_shows_the_secret_once_with_no_store(signed_in, user, org):
-    response = signed_in.post(CREATE, form_data(org))
+    response = signed_in.post(CREATE, token_form(org))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     secret = secret_in(response)
@@ -127,7 +125,7 @@ def test_create_shows_the_secret_once_with_no_store(signed_in, user, org):
 
 
 def test_create_by_htmx_swaps_only_the_developer_content(signed_in, org):
-    response = signed_in.post(CREATE, form_data(org), **HTMX)
+    response = signed_in.post(CREATE, token_form(org), **HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="page-content"')
     assert "<html" not in html
@@ -156,7 +154,7 @@ def test_bad_input_gets_an_inline_message_and_creates_nothing(
     signed_in, org, overrides, field, message
 ):
     for headers in ({}, HTMX):
-        response = signed_in.post(CREATE, form_data(org, **overrides), **headers)
+        response = signed_in.post(CREATE, token_form(org, **overrides), **headers)
         assert response.status_code == 200
         assert message in response.content.decode()
         assert field in response.context["form"].errors
@@ -165,7 +163,7 @@ def test_bad_input_gets_an_inline_message_and_creates_nothing(
 
 def test_duplicate_name_is_a_form_error(signed_in, user, org):
     make_token(owner=user, organization=org, name="Build pipeline")
-    response = signed_in.post(CREATE, form_data(org))
+    response = signed_in.post(CREATE, token_form(org))
     assert "already have a token named" in response.content.decode()
     assert Token.objects.count() == 1
 
@@ -174,7 +172,7 @@ def test_custom_scopes_projects_and_date(signed_in, user, org, project):
     day = timezone.localdate() + timedelta(days=10)
     signed_in.post(
         CREATE,
-        form_data(
+        token_form(
             org,
             access="custom",
             scopes=["tasks:read", "tasks:write"],
@@ -194,14 +192,14 @@ def test_projects_of_another_organization_are_refused(signed_in, user, org):
     other_org = make_org(name="Globex", members={user: Role.MEMBER})
     foreign = make_project(organization=other_org, name="Secret")
     response = signed_in.post(
-        CREATE, form_data(org, project_access="selected", projects=[foreign.pk])
+        CREATE, token_form(org, project_access="selected", projects=[foreign.pk])
     )
     assert "Choose projects of Acme only." in response.content.decode()
     assert not Token.objects.exists()
 
 
 def test_never_expiring_token(signed_in, org):
-    signed_in.post(CREATE, form_data(org, expiry="never"))
+    signed_in.post(CREATE, token_form(org, expiry="never"))
     assert Token.objects.get().expires_at is None
 
 
@@ -214,7 +212,7 @@ def test_unverified_user_sees_a_banner_and_cannot_create(client, db):
     assert "Resend verification email" in html
     assert 'name="action_send"' in html
     assert "disabled" in html
-    response = client.post(CREATE, form_data(org))
+    response = client.post(CREATE, token_form(org))
     assert "Verify your email address before creating tokens." in response.content.decode()
     assert not Token.objects.exists()
 
@@ -222,7 +220,7 @@ def test_unverified_user_sees_a_banner_and_cannot_create(client, db):
 def test_forms_are_csrf_protected(user, org):
     client = Client(enforce_csrf_checks=True)
     sign_in(client, user)
-    assert client.post(CREATE, form_data(org)).status_code == 403
+    assert client.post(CREATE, token_form(org)).status_code == 403
     token, _ = make_token(owner=user, organization=org)
     assert client.post(f"/settings/developer/tokens/{token.pk}/revoke/").status_code == 403
     token.refresh_from_db()
@@ -308,12 +306,12 @@ def test_every_developer_page_response_is_no_store(signed_in, user, org):
     assert (
         "no-store" in signed_in.get(PAGE, HTTP_HX_TARGET="token-results", **HTMX)["Cache-Control"]
     )
-    invalid = signed_in.post(CREATE, form_data(org, name=""))
+    invalid = signed_in.post(CREATE, token_form(org, name=""))
     assert "no-store" in invalid["Cache-Control"]
 
 
 def test_the_secret_panel_is_kept_out_of_htmx_history(signed_in, org):
-    html = signed_in.post(CREATE, form_data(org), **HTMX).content.decode()
+    html = signed_in.post(CREATE, token_form(org), **HTMX).content.decode()
     assert 'id="new-token-panel" class="card card-success" tabindex="-1" hx-history="false"' in html
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from orgs.models import Role
 from projects.models import Task
-from tests.factories import bearer, make_project, make_token
+from tests.factories import bearer, make_project, make_token, mcp_call
 from tokens.permissions import READ_ONLY
 
 MCP = "/mcp"
@@ -17,18 +17,8 @@ def agent(user, org):
     return make_token(owner=user, organization=org, kind="agt")[1]
 
 
-def rpc(client, secret, method=None, params=None, *, id=1, headers=None, raw=None):
-    message = raw if raw is not None else {"jsonrpc": "2.0", "id": id, "method": method}
-    if params is not None and raw is None:
-        message["params"] = params
-    body = message if isinstance(message, str) else json.dumps(message)
-    return client.post(
-        MCP, body, content_type="application/json", **bearer(secret), **(headers or {})
-    )
-
-
 def test_initialize_negotiates_the_version_and_describes_the_server(client, agent):
-    response = rpc(
+    response = mcp_call(
         client,
         agent,
         "initialize",
@@ -43,20 +33,20 @@ def test_initialize_negotiates_the_version_and_describes_the_server(client, agen
     assert result["protocolVersion"] == "2025-06-18"
     assert result["serverInfo"]["name"] == "tessera"
     assert result["capabilities"] == {"tools": {"listChanged": False}}
-    unknown = rpc(client, agent, "initialize", {"protocolVersion": "1999-01-01"}).json()
+    unknown = mcp_call(client, agent, "initialize", {"protocolVersion": "1999-01-01"}).json()
     assert unknown["result"]["protocolVersion"] == "2025-11-25"
 
 
 def test_notifications_and_client_responses_get_202_with_no_body(client, agent):
-    note = rpc(client, agent, raw={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    note = mcp_call(client, agent, raw={"jsonrpc": "2.0", "method": "notifications/initialized"})
     assert note.status_code == 202 and note.content == b""
-    answer = rpc(client, agent, raw={"jsonrpc": "2.0", "id": 9, "result": {}})
+    answer = mcp_call(client, agent, raw={"jsonrpc": "2.0", "id": 9, "result": {}})
     assert answer.status_code == 202 and answer.content == b""
 
 
 def test_ping_and_tools_list(client, agent):
-    assert rpc(client, agent, "ping").json() == {"jsonrpc": "2.0", "id": 1, "result": {}}
-    tools = rpc(client, agent, "tools/list").json()["result"]["tools"]
+    assert mcp_call(client, agent, "ping").json() == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    tools = mcp_call(client, agent, "tools/list").json()["result"]["tools"]
     assert [t["name"] for t in tools] == [
         "list_projects",
         "list_tasks",
@@ -72,7 +62,7 @@ def test_ping_and_tools_list(client, agent):
 
 @pytest.mark.parametrize("method", ["server/discover", "resources/list", "nope"])
 def test_unknown_methods_are_method_not_found(client, agent, method):
-    body = rpc(client, agent, method, id="abc").json()
+    body = mcp_call(client, agent, method, id="abc").json()
     assert body == {
         "jsonrpc": "2.0",
         "id": "abc",
@@ -81,7 +71,7 @@ def test_unknown_methods_are_method_not_found(client, agent, method):
 
 
 def test_server_discover_is_method_not_found_even_with_a_newer_version_header(client, agent):
-    response = rpc(
+    response = mcp_call(
         client, agent, "server/discover", headers={"HTTP_MCP_PROTOCOL_VERSION": "2026-07-28"}
     )
     assert response.status_code == 200 and response.json()["error"]["code"] == -32601
@@ -98,21 +88,21 @@ def test_server_discover_is_method_not_found_even_with_a_newer_version_header(cl
     ],
 )
 def test_malformed_json_rpc_gets_the_json_rpc_error_codes(client, agent, raw, code):
-    response = rpc(client, agent, raw=raw)
+    response = mcp_call(client, agent, raw=raw)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
 
 
 def test_bad_params_are_invalid_params(client, agent):
-    assert rpc(client, agent, "tools/call", []).json()["error"]["code"] == -32602
-    unknown_tool = rpc(client, agent, "tools/call", {"name": "drop_tables"}).json()
+    assert mcp_call(client, agent, "tools/call", []).json()["error"]["code"] == -32602
+    unknown_tool = mcp_call(client, agent, "tools/call", {"name": "drop_tables"}).json()
     assert unknown_tool["error"]["code"] == -32602
 
 
 def test_an_unsupported_protocol_version_header_is_a_400(client, agent):
-    response = rpc(client, agent, "ping", headers={"HTTP_MCP_PROTOCOL_VERSION": "2099-01-01"})
+    response = mcp_call(client, agent, "ping", headers={"HTTP_MCP_PROTOCOL_VERSION": "2099-01-01"})
     assert response.status_code == 400
-    ok = rpc(client, agent, "ping", headers={"HTTP_MCP_PROTOCOL_VERSION": "2025-11-25"})
+    ok = mcp_call(client, agent, "ping", headers={"HTTP_MCP_PROTOCOL_VERSION": "2025-11-25"})
     assert ok.status_code == 200
 
 
@@ -123,9 +113,9 @@ def test_get_and_delete_are_405(client, agent):
 
 
 def test_a_foreign_origin_is_403_and_the_sites_own_is_fine(client, agent):
-    foreign = rpc(client, agent, "ping", headers={"HTTP_ORIGIN": "https://evil.example"})
+    foreign = mcp_call(client, agent, "ping", headers={"HTTP_ORIGIN": "https://evil.example"})
     assert foreign.status_code == 403
-    own = rpc(client, agent, "ping", headers={"HTTP_ORIGIN": "http://testserver"})
+    own = mcp_call(client, agent, "ping", headers={"HTTP_ORIGIN": "http://testserver"})
     assert own.status_code == 200
 
 
@@ -145,7 +135,7 @@ def test_a_refusal_is_a_json_rpc_error_that_says_why(client, user, org):
 
     token, secret = make_token(owner=user, organization=org, kind="agt")
     token_revoke(token=Token.objects.get(pk=token.pk), by=user)
-    response = rpc(client, secret, "tools/list")
+    response = mcp_call(client, secret, "tools/list")
     assert response.status_code == 401 and response["Content-Type"] == "application/json"
     assert 'error_description="The access token was revoked."' in response["WWW-Authenticate"]
     error = response.json()["error"]
@@ -161,7 +151,7 @@ def test_a_refusal_is_a_json_rpc_error_that_says_why(client, user, org):
 
 def test_an_origin_in_cors_allowed_origins_may_call(client, agent, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
-    allowed = rpc(client, agent, "ping", headers={"HTTP_ORIGIN": "https://app.example.com"})
+    allowed = mcp_call(client, agent, "ping", headers={"HTTP_ORIGIN": "https://app.example.com"})
     assert allowed.status_code == 200
     assert allowed["Access-Control-Allow-Origin"] == "https://app.example.com"
 
@@ -187,7 +177,9 @@ def test_no_oauth_server_is_advertised_and_its_endpoints_are_json_404s(client, d
 
 
 def call(client, secret, name, arguments=None):
-    result = rpc(client, secret, "tools/call", {"name": name, "arguments": arguments or {}}).json()
+    result = mcp_call(
+        client, secret, "tools/call", {"name": name, "arguments": arguments or {}}
+    ).json()
     return result["result"]
 
 
