@@ -1,10 +1,13 @@
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.utils import timezone
 
 from .models import AuditEvent
+
+if TYPE_CHECKING:
+    from accounts.models import User  # the user model: every layer's foundation
 
 Event = AuditEvent.Event
 
@@ -40,6 +43,7 @@ def audit_record(
     subject_id: int | None = None,
     organization_id: int | None = None,
     actor_id: int | None = None,
+    actor: "User | None" = None,
     action: str = "",
     status: int | None = None,
     ip: str | None = None,
@@ -47,12 +51,13 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Record one event: about a token (a Token or the middleware's TokenPrincipal), whose owner
-    and organization it takes, or about an account (`subject_id`) or an organization."""
+    and organization it takes, or about an account (`subject_id`) or an organization. Who did
+    it is `actor` (or its `actor_id`); nobody for the shell, a policy or a report."""
     return AuditEvent.objects.create(
         event=event,
         organization_id=organization_id or getattr(token, "organization_id", None),
         subject_id=subject_id or getattr(token, "owner_id", None),
-        actor_id=actor_id,
+        actor_id=actor.pk if actor is not None else actor_id,
         token_id=getattr(token, "pk", None),
         token_prefix=getattr(token, "prefix", ""),
         action=action[:200],

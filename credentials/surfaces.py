@@ -81,8 +81,8 @@ class Surface:
     # Words: `{organization}` and `{project}` are filled in from the place. `title` names the
     # list page, `heading` heads it, `list_name` is what back links to it say.
     title: str
-    heading: str = ""
-    list_name: str = ""
+    heading: str = ""  # the title, unless said
+    list_name: str = ""  # the title, unless said
     table_title: str
     noun: str
     short_noun: str
@@ -106,17 +106,38 @@ class Surface:
     kept: str = "name, access, organization and projects"
     # The notice that replaces a revoked row: {name}, {owner} and {project} are filled in.
     revoked: str = "Revoked “{name}”. Requests using it are refused from now on."
-    # Longer words, as partials of credentials/_surface_words.html: the page's introduction, the
-    # table's, the empty list, the create form's heading, what revoking does.
-    intro: str = ""
-    table_intro: str = ""
-    empty: str = ""
-    new_intro: str = ""
-    revoke_warning: str = f"{WORDS}#revoke-warning"
+    # Its longer words: which partials of credentials/_surface_words.html, named
+    # `<surface>-<part>`, it has: the page's introduction ("intro"), the table's ("table-intro"),
+    # the empty list ("empty"), the create form's heading ("new"), what revoking does
+    # ("revoke-warning"; without one, the words every surface shares).
+    parts: tuple[str, ...] = ()
     created_template: str = "credentials/_created.html"
     # Project and oversight revocations end someone else's credential: two factors where the
     # organization wants them, and a recent sign-in. A person ends their own at once.
     guarded_revoke: bool = False
+
+    def _part(self, part: str, shared: str = "") -> str:
+        return f"{WORDS}#{self.name}-{part}" if part in self.parts else shared
+
+    @property
+    def intro(self) -> str:
+        return self._part("intro")
+
+    @property
+    def table_intro(self) -> str:
+        return self._part("table-intro")
+
+    @property
+    def empty(self) -> str:
+        return self._part("empty")
+
+    @property
+    def new_intro(self) -> str:
+        return self._part("new")
+
+    @property
+    def revoke_warning(self) -> str:
+        return self._part("revoke-warning", f"{WORDS}#revoke-warning")
 
     def url(self, action: str, args: tuple = (), pk: int | None = None) -> str | None:
         """The URL of one of the flow's pages (None where this surface has no such page)."""
@@ -250,11 +271,11 @@ class Place:
 
     @property
     def heading(self) -> str:
-        return self._fill(self.surface.heading)
+        return self._fill(self.surface.heading or self.surface.title)
 
     @property
     def list_name(self) -> str:
-        return self._fill(self.surface.list_name)
+        return self._fill(self.surface.list_name or self.surface.title)
 
     @property
     def table_title(self) -> str:
@@ -311,6 +332,12 @@ class Place:
         }
 
 
+def flow_names(prefix: str) -> dict[str, str]:
+    """The URL names of every page of the flow: `<prefix>-list`, `<prefix>-create`, …"""
+    return {action: f"{prefix}-{action}" for action in ("list", "create", "detail", "rotate",
+            "revoke")}  # fmt: skip
+
+
 _OWN_COLUMNS = (
     NAME_IN_ORGANIZATION,
     TOKEN,
@@ -326,16 +353,8 @@ PERSONAL = Surface(
     name="personal",
     kind=Token.Kind.PERSONAL,
     tab="developer",
-    url_names={
-        "list": "token-list",
-        "create": "token-create",
-        "detail": "token-detail",
-        "rotate": "token-rotate",
-        "revoke": "token-revoke",
-    },
+    url_names=flow_names("token"),
     title="Personal access tokens",
-    heading="Personal access tokens",
-    list_name="Personal access tokens",
     table_title="Your tokens",
     noun="token",
     short_noun="token",
@@ -344,25 +363,15 @@ PERSONAL = Surface(
     mine=True,
     columns=_OWN_COLUMNS,
     ended_columns=_OWN_ENDED_COLUMNS,
-    intro=f"{WORDS}#personal-intro",
-    empty=f"{WORDS}#personal-empty",
-    new_intro=f"{WORDS}#personal-new",
+    parts=("intro", "empty", "new"),
 )
 
 AGENTS = Surface(
     name="agent",
     kind=Token.Kind.AGENT,
     tab="agents",
-    url_names={
-        "list": "agent-list",
-        "create": "agent-create",
-        "detail": "agent-detail",
-        "rotate": "agent-rotate",
-        "revoke": "agent-revoke",
-    },
+    url_names=flow_names("agent"),
     title="Agent connections",
-    heading="Agent connections",
-    list_name="Agent connections",
     table_title="Your agent connections",
     noun="agent connection",
     short_noun="connection",
@@ -375,22 +384,14 @@ AGENTS = Surface(
     columns=(CLIENT, *_OWN_COLUMNS),
     ended_columns=_OWN_ENDED_COLUMNS,
     created_template="credentials/_agent_created.html",
-    intro=f"{WORDS}#agent-intro",
-    empty=f"{WORDS}#agent-empty",
-    new_intro=f"{WORDS}#agent-new",
+    parts=("intro", "empty", "new"),
 )
 
 PROJECT_TOKENS = ProjectSurface(
     name="project",
     kind=Token.Kind.PROJECT,
     org_tab="projects",
-    url_names={
-        "list": "project-token-list",
-        "create": "project-token-create",
-        "detail": "project-token-detail",
-        "rotate": "project-token-rotate",
-        "revoke": "project-token-revoke",
-    },
+    url_names=flow_names("project-token"),
     title="{project}: tokens",
     heading="{project}",
     list_name="Tokens of {project}",
@@ -405,9 +406,7 @@ PROJECT_TOKENS = ProjectSurface(
     kept="name, access and project",
     revoked="Revoked “{name}” of {project}. Requests using it are refused from now on.",
     guarded_revoke=True,
-    intro=f"{WORDS}#project-intro",
-    empty=f"{WORDS}#project-empty",
-    new_intro=f"{WORDS}#project-new",
+    parts=("intro", "empty", "new"),
 )
 
 OVERSIGHT = OversightSurface(
@@ -425,9 +424,7 @@ OVERSIGHT = OversightSurface(
     revoked="Revoked {owner}’s agent connection “{name}”. They have been emailed.",
     names_owner=True,
     guarded_revoke=True,
-    table_intro=f"{WORDS}#oversight-table-intro",
-    empty=f"{WORDS}#oversight-empty",
-    revoke_warning=f"{WORDS}#oversight-revoke-warning",
+    parts=("table-intro", "empty", "revoke-warning"),
 )
 
 

@@ -8,6 +8,13 @@ if TYPE_CHECKING:
     from accounts.models import User  # the user model: every layer's foundation
 
 
+def _change(record: Project | Task, **changes: str | None) -> None:
+    for name, value in changes.items():
+        if value is not None:
+            setattr(record, name, value)
+    record.save()
+
+
 def project_create(*, organization: Organization, name: str, description: str = "") -> Project:
     return Project.objects.create(organization=organization, name=name, description=description)
 
@@ -16,11 +23,7 @@ def project_update(
     *, project: Project, name: str | None = None, description: str | None = None
 ) -> Project:
     """Change the fields given; None leaves a field as it is."""
-    if name is not None:
-        project.name = name
-    if description is not None:
-        project.description = description
-    project.save()
+    _change(project, name=name, description=description)
     return project
 
 
@@ -49,13 +52,7 @@ def task_update(
     status: str | None = None,
 ) -> Task:
     """Change the fields given; None leaves a field as it is."""
-    if title is not None:
-        task.title = title
-    if description is not None:
-        task.description = description
-    if status is not None:
-        task.status = status
-    task.save()
+    _change(task, title=title, description=description, status=status)
     return task
 
 

@@ -1,10 +1,22 @@
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from accounts.models import User  # the user model: every layer's foundation
+
+
+def _someone() -> "models.ForeignKey[User | None]":
+    """Who did something to a token (made, revoked or rotated it): nobody for the shell, a
+    policy or a report, and forgotten if their account is deleted, the token staying."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
 
 class Token(models.Model):
@@ -62,13 +74,7 @@ class Token(models.Model):
         related_name="tokens",
     )
     # Who minted it: the owner, an admin for a project token, or nobody for the shell.
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = _someone()
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=500, blank=True)
     # Unique through Meta.constraints, not unique=True, which on PostgreSQL would add a second,
@@ -90,21 +96,9 @@ class Token(models.Model):
     # When a use after revocation or expiry was last logged: the log gets one a minute at most.
     last_rejected_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    revoked_by = _someone()
     rotated_at = models.DateTimeField(null=True, blank=True)
-    rotated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    rotated_by = _someone()
     replaced_by = models.OneToOneField(
         "self",
         null=True,

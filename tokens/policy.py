@@ -240,7 +240,7 @@ def policy_update(
     audit_record(
         event=Event.POLICY_CHANGED,
         organization_id=organization.pk,
-        actor_id=by.pk,
+        actor=by,
         detail=changed,
     )
     return True
@@ -287,7 +287,7 @@ def _cap(token: Token, *, by: Any, now: datetime) -> bool:
     audit_record(
         event=Event.TOKEN_CAPPED,
         token=token,
-        actor_id=by.pk,
+        actor=by,
         detail={
             "name": token.name,
             "from": before.isoformat() if before else None,

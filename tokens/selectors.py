@@ -3,7 +3,7 @@ history, and who hears about a token. (The hot path's one query is tokens.authen
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, TextChoices, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,21 +14,20 @@ from projects.models import Project
 from .models import Token, working
 from .permissions import PROJECT_TOKEN_ROLE
 
-# What a list can show (the `status` of the list selectors), and how a filter control names it.
-CURRENT = "current"
-ACTIVE = "active"
-EXPIRING = "expiring"
-NEVER_USED = "never_used"
-INACTIVE = "inactive"
-ALL = "all"
-TOKEN_FILTERS: dict[str, str] = {
-    CURRENT: "Current",
-    ACTIVE: "Active",
-    EXPIRING: "Expiring within 7 days",
-    NEVER_USED: "Never used",
-    INACTIVE: "Inactive",
-    ALL: "All",
-}
+
+class ListStatus(TextChoices):
+    """What a token list can show (the `status` of the list selectors), as a filter names it."""
+
+    CURRENT = "current", "Current"
+    ACTIVE = "active", "Active"
+    EXPIRING = "expiring", "Expiring within 7 days"
+    NEVER_USED = "never_used", "Never used"
+    INACTIVE = "inactive", "Inactive"
+    ALL = "all", "All"
+
+
+CURRENT, ACTIVE, EXPIRING, NEVER_USED, INACTIVE, ALL = ListStatus
+TOKEN_FILTERS: dict[str, str] = dict(ListStatus.choices)
 EXPIRING_WITHIN = timedelta(days=7)
 MAX_SEARCH_LENGTH = 100
 

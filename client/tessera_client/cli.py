@@ -6,7 +6,7 @@ an exit code a script can branch on (see EXIT_CODES); never a traceback.
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,24 +15,8 @@ from typing import Any
 
 import click
 
-from . import config
+from . import config, errors
 from .client import DEFAULT_URL, Client, __version__, normalize_url
-from .errors import (
-    AuthenticationError,
-    ConnectionFailed,
-    InsufficientScope,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    ServerError,
-    TesseraError,
-    TokenExpired,
-    TokenInvalid,
-    TokenMissing,
-    TokenRevoked,
-    TokenRotated,
-    ValidationFailed,
-)
 from .models import TASK_STATUSES, Me, Project, Task
 from .output import emit_json, fields, table
 
@@ -126,7 +110,7 @@ class State:
         try:
             with Client(url, token, **self.client_options) as client:
                 yield client
-        except TesseraError as exc:
+        except errors.TesseraError as exc:
             message, code = describe(exc, url=url, missing=missing)
             raise Failure(message, code) from None
 
@@ -141,65 +125,65 @@ class State:
 
 
 # The exit code for each kind of failure; anything else is Exit.ERROR.
-EXIT_FOR: tuple[tuple[type[TesseraError], Exit], ...] = (
-    (AuthenticationError, Exit.AUTHENTICATION),
-    (PermissionDenied, Exit.PERMISSION),
-    (NotFound, Exit.NOT_FOUND),
-    (RateLimited, Exit.RATE_LIMITED),
+EXIT_FOR: tuple[tuple[type[errors.TesseraError], Exit], ...] = (
+    (errors.AuthenticationError, Exit.AUTHENTICATION),
+    (errors.PermissionDenied, Exit.PERMISSION),
+    (errors.NotFound, Exit.NOT_FOUND),
+    (errors.RateLimited, Exit.RATE_LIMITED),
 )
 NOT_LOGGED_IN = f"not logged in: run tessera login --token ... or set {TOKEN_ENV}"
 
 
-def describe(exc: TesseraError, *, url: str, missing: str | None = None) -> tuple[str, Exit]:
+def describe(exc: errors.TesseraError, *, url: str, missing: str | None = None) -> tuple[str, Exit]:
     """The one line that says what happened and what to do about it, and the exit code."""
     code = next((code for cls, code in EXIT_FOR if isinstance(exc, cls)), Exit.ERROR)
     return _message(exc, url=url, missing=missing), code
 
 
-def _message(exc: TesseraError, *, url: str, missing: str | None) -> str:
+def _message(exc: errors.TesseraError, *, url: str, missing: str | None) -> str:
     renew = f"create a new one at {url}/settings/developer/ and run tessera login"
     reason = _clause(exc.detail or exc.message)
-    if isinstance(exc, AuthenticationError):
+    if isinstance(exc, errors.AuthenticationError):
         return _refused(exc, renew=renew, reason=reason)
     request_id = f" (request id {exc.request_id})" if exc.request_id else ""
     match exc:
-        case InsufficientScope(scope=str(scope)) if "role" in reason:
+        case errors.InsufficientScope(scope=str(scope)) if "role" in reason:
             return f"permission denied: this token lacks {scope} ({reason})"
-        case InsufficientScope(scope=str(scope)):
+        case errors.InsufficientScope(scope=str(scope)):
             return (
                 f"permission denied: this token lacks {scope}: "
                 f"create one with it at {url}/settings/developer/"
             )
-        case PermissionDenied():
+        case errors.PermissionDenied():
             return f"permission denied: {reason}"
-        case NotFound():
+        case errors.NotFound():
             return f"not found: {missing or reason}"
-        case RateLimited(retry_after=int(seconds)):
+        case errors.RateLimited(retry_after=int(seconds)):
             return f"rate limited: retry in {seconds} s"
-        case RateLimited():
+        case errors.RateLimited():
             return "rate limited: wait a little, then retry"
-        case ValidationFailed():
+        case errors.ValidationFailed():
             return f"invalid input: {_summarize(exc.errors) or reason}"
-        case ConnectionFailed():
+        case errors.ConnectionFailed():
             return exc.message
-        case ServerError():
+        case errors.ServerError():
             return f"server error (HTTP {exc.status}): {reason}; try again later{request_id}"
     status = f" (HTTP {exc.status})" if exc.status else ""
     return f"request failed{status}: {reason}{request_id}"
 
 
-def _refused(exc: AuthenticationError, *, renew: str, reason: str) -> str:
+def _refused(exc: errors.AuthenticationError, *, renew: str, reason: str) -> str:
     """The token itself was not accepted: why, and how to get a working one."""
     match exc:
-        case TokenMissing():
+        case errors.TokenMissing():
             return NOT_LOGGED_IN
-        case TokenRotated():
+        case errors.TokenRotated():
             return "token rotated: log in with its replacement (tessera login)"
-        case TokenRevoked():
+        case errors.TokenRevoked():
             return f"token revoked: {renew}"
-        case TokenExpired():
+        case errors.TokenExpired():
             return f"token expired: {renew}"
-        case TokenInvalid():
+        case errors.TokenInvalid():
             return f"token not accepted ({reason}): check it was copied whole, or {renew}"
     return f"authentication failed: {reason}"
 
@@ -420,21 +404,40 @@ def projects() -> None:
     """List, read, create, change and delete projects."""
 
 
-def _show_project(state: State, project: Project) -> None:
+def _show(state: State, record: Project | Task, rows: list[tuple[str, Any]]) -> None:
+    """One object: the JSON the API sent, or its fields for people."""
     if state.output == "json":
-        emit_json(project.raw)
+        emit_json(record.raw)
         return
-    click.echo(
-        fields(
-            [
-                ("id", project.id),
-                ("name", project.name),
-                ("description", project.description),
-                ("created", _when(project.created_at)),
-                ("updated", _when(project.updated_at)),
-            ]
-        )
-    )
+    times = [("created", _when(record.created_at)), ("updated", _when(record.updated_at))]
+    click.echo(fields([*rows, *times]))
+
+
+def _listing(
+    state: State,
+    items: Sequence[Project | Task],
+    *,
+    none: str,
+    headings: list[str],
+    row: Callable[[Any], tuple[Any, ...]],
+) -> None:
+    """A list: one JSON array of every item, or a table for people."""
+    if state.output == "json":
+        emit_json([item.raw for item in items])
+    elif not items:
+        click.echo(none)
+    else:
+        click.echo(table(headings, [row(item) for item in items]))
+
+
+def _deleted(state: State, what: str) -> None:
+    if state.output != "json":
+        click.echo(f"Deleted {what}.")
+
+
+def _show_project(state: State, project: Project) -> None:
+    rows = [("id", project.id), ("name", project.name), ("description", project.description)]
+    _show(state, project, rows)
 
 
 @projects.command("list")
@@ -444,13 +447,13 @@ def projects_list(state: State) -> None:
     """Every project the token can see, all pages."""
     with state.client() as client:
         items = client.projects.list()
-    if state.output == "json":
-        emit_json([project.raw for project in items])
-    elif not items:
-        click.echo("No projects.")
-    else:
-        rows = [(p.id, p.name, p.description) for p in items]
-        click.echo(table(["ID", "NAME", "DESCRIPTION"], rows))
+    _listing(
+        state,
+        items,
+        none="No projects.",
+        headings=["ID", "NAME", "DESCRIPTION"],
+        row=lambda p: (p.id, p.name, p.description),
+    )
 
 
 @projects.command("get")
@@ -501,8 +504,7 @@ def projects_delete(state: State, project_id: int) -> None:
     """Delete a project and all its tasks."""
     with state.client(missing=f"project {project_id}") as client:
         client.projects.delete(project_id)
-    if state.output != "json":
-        click.echo(f"Deleted project {project_id}.")
+    _deleted(state, f"project {project_id}")
 
 
 # Tasks
@@ -514,22 +516,14 @@ def tasks() -> None:
 
 
 def _show_task(state: State, task: Task) -> None:
-    if state.output == "json":
-        emit_json(task.raw)
-        return
-    click.echo(
-        fields(
-            [
-                ("id", task.id),
-                ("project", task.project_id),
-                ("title", task.title),
-                ("status", task.status),
-                ("description", task.description),
-                ("created", _when(task.created_at)),
-                ("updated", _when(task.updated_at)),
-            ]
-        )
-    )
+    rows = [
+        ("id", task.id),
+        ("project", task.project_id),
+        ("title", task.title),
+        ("status", task.status),
+        ("description", task.description),
+    ]
+    _show(state, task, rows)
 
 
 @tasks.command("list")
@@ -543,12 +537,13 @@ def tasks_list(state: State, project_id: int, status: str | None) -> None:
     """Every task of a project, all pages."""
     with state.client(missing=f"project {project_id}") as client:
         items = client.tasks.list(project_id, status=status)
-    if state.output == "json":
-        emit_json([task.raw for task in items])
-    elif not items:
-        click.echo("No tasks.")
-    else:
-        click.echo(table(["ID", "STATUS", "TITLE"], [(t.id, t.status, t.title) for t in items]))
+    _listing(
+        state,
+        items,
+        none="No tasks.",
+        headings=["ID", "STATUS", "TITLE"],
+        row=lambda t: (t.id, t.status, t.title),
+    )
 
 
 @tasks.command("get")
@@ -608,5 +603,4 @@ def tasks_delete(state: State, task_id: int) -> None:
     """Delete a task."""
     with state.client(missing=f"task {task_id}") as client:
         client.tasks.delete(task_id)
-    if state.output != "json":
-        click.echo(f"Deleted task {task_id}.")
+    _deleted(state, f"task {task_id}")

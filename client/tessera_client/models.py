@@ -15,6 +15,16 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _record(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A Record's fields, from the API's JSON."""
+    return {
+        "id": data["id"],
+        "created_at": _when(data.get("created_at")),
+        "updated_at": _when(data.get("updated_at")),
+        "raw": dict(data),
+    }
+
+
 @dataclass(frozen=True)
 class User:
     """Who the token acts as; a project token is no person, so its `email` is None."""
@@ -88,49 +98,42 @@ class Me:
         )
 
 
-@dataclass(frozen=True)
-class Project:
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """What every stored object carries: its id, when it was made and changed, and the JSON
+    the API sent (what `-o json` prints)."""
+
     id: int
-    name: str
-    description: str
     created_at: datetime | None
     updated_at: datetime | None
     raw: dict[str, Any] = field(repr=False, compare=False)
 
+
+@dataclass(frozen=True, kw_only=True)
+class Project(Record):
+    name: str
+    description: str
+
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> "Project":
-        return cls(
-            id=data["id"],
-            name=data["name"],
-            description=data.get("description", ""),
-            created_at=_when(data.get("created_at")),
-            updated_at=_when(data.get("updated_at")),
-            raw=dict(data),
-        )
+        return cls(name=data["name"], description=data.get("description", ""), **_record(data))
 
 
-@dataclass(frozen=True)
-class Task:
-    id: int
+@dataclass(frozen=True, kw_only=True)
+class Task(Record):
     project_id: int
     title: str
     description: str
     status: str
-    created_at: datetime | None
-    updated_at: datetime | None
-    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> "Task":
         return cls(
-            id=data["id"],
             project_id=data["project_id"],
             title=data["title"],
             description=data.get("description", ""),
             status=data["status"],
-            created_at=_when(data.get("created_at")),
-            updated_at=_when(data.get("updated_at")),
-            raw=dict(data),
+            **_record(data),
         )
 
 

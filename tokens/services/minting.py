@@ -165,7 +165,7 @@ def token_mint(
         audit_record(
             event=Event.AGENT_CONNECTED if kind == Token.Kind.AGENT else Event.TOKEN_CREATED,
             token=token,
-            actor_id=by.pk if by else None,
+            actor=by,
             ip=ip,
             user_agent=user_agent,
             detail={"name": token.name, "scopes": token.scopes, **(detail or {})},

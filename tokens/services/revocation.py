@@ -45,13 +45,7 @@ def _revoke(
         detail = {"by": label, "name": token.name}
         if reason:
             detail["reason"] = reason
-        audit_record(
-            event=Event.TOKEN_REVOKED,
-            token=token,
-            actor_id=by.pk if by else None,
-            ip=ip,
-            detail=detail,
-        )
+        audit_record(event=Event.TOKEN_REVOKED, token=token, actor=by, ip=ip, detail=detail)
     by_hand_here = by is not None and (by.pk == token.owner_id or token.kind == Token.Kind.PROJECT)
     if notify and not by_hand_here:
         emails.token_revoked(token=token, by=by, why=why)

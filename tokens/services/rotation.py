@@ -148,7 +148,7 @@ def token_rotate(
         audit_record(
             event=Event.TOKEN_ROTATED,
             token=old,
-            actor_id=by.pk if by else None,
+            actor=by,
             ip=ip,
             user_agent=user_agent,
             detail={
