@@ -6,12 +6,13 @@ or SITE_URL for what is sent outside a request (reminders, jobs, the shell).
 """
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -19,14 +20,34 @@ from django.template.loader import render_to_string
 PRODUCT = "Tessera"
 # The request being answered, if any (core.middleware.RequestIdMiddleware sets it).
 current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
+# Where the request that asked for the email came to, while it is sent after that request.
+_asked_from: ContextVar[str | None] = ContextVar("asked_from", default=None)
 
 
 def site_url() -> str:
     """Where people reach Tessera, without a trailing slash."""
+    if (asked_from := _asked_from.get()) is not None:
+        return asked_from
     request = current_request.get()
     if request is not None:
         return request.build_absolute_uri("/").rstrip("/")
     return settings.SITE_URL.rstrip("/")
+
+
+def send_on_commit(send: Callable[[], object]) -> None:
+    """Call `send` once the current transaction commits (at once outside one): an email about
+    a change that did not happen is never sent. Its links still lead where the request that
+    asked for it came to."""
+    asked_from = site_url()
+
+    def deferred() -> None:
+        reset = _asked_from.set(asked_from)
+        try:
+            send()
+        finally:
+            _asked_from.reset(reset)
+
+    transaction.on_commit(deferred)
 
 
 def one_line(text: str) -> str:

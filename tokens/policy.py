@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.services import Event, audit_record
+from core.emails import send_on_commit
 from orgs.models import Organization
 
 from . import emails
@@ -267,7 +268,7 @@ def policy_cap_tokens(*, organization: Organization, by: Any) -> int:
             for address, theirs in by_recipient.items():
                 emails.tokens_capped(to=address, tokens=theirs, organization=organization)
 
-        transaction.on_commit(tell)
+        send_on_commit(tell)
     return len(capped)
 
 

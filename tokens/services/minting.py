@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts.models import User
 from audit.services import Event, audit_record
 from core import ipallow
+from core.emails import send_on_commit
 from orgs.models import OVERSEERS, Membership, Organization
 from projects.models import Project
 
@@ -239,7 +240,7 @@ def token_create(
         user_agent=user_agent,
         detail={"client": client if kind == Token.Kind.AGENT else ""},
     )
-    transaction.on_commit(lambda: emails.token_created(token=token, ip=ip, user_agent=user_agent))
+    send_on_commit(lambda: emails.token_created(token=token, ip=ip, user_agent=user_agent))
     return token, secret
 
 
@@ -281,5 +282,5 @@ def project_token_create(
         user_agent=user_agent,
         detail={"project": project.name},
     )
-    transaction.on_commit(lambda: emails.token_created(token=token, ip=ip, user_agent=user_agent))
+    send_on_commit(lambda: emails.token_created(token=token, ip=ip, user_agent=user_agent))
     return token, secret

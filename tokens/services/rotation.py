@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from audit.services import Event, audit_record
+from core.emails import send_on_commit
 from orgs.models import OVERSEERS, Membership
 
 from .. import emails
@@ -159,7 +160,5 @@ def token_rotate(
             },
         )
         if old.kind != Token.Kind.PROJECT and (by is None or by.pk != old.owner_id):
-            transaction.on_commit(
-                lambda: emails.token_rotated(token=old, successor=successor, by=by)
-            )
+            send_on_commit(lambda: emails.token_rotated(token=old, successor=successor, by=by))
     return successor, secret
