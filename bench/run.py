@@ -9,7 +9,7 @@ what it adds over a no-auth request to the same stack. One run interleaves every
 round by round, in a new shuffled order each round, so that machine drift hits them all alike.
 `--before DIR` adds another checkout of Tessera (say, the commit before a change) to the same run.
 
-    python bench/run.py --out docs/benchmarks/results.json [--before /tmp/tessera-before]
+    python bench/run.py --out docs/benchmarks/results.json [--before ../tessera-before]
 """
 
 import argparse
