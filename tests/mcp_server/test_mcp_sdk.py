@@ -5,6 +5,7 @@ falls back to `initialize` on our -32601, so this also checks that newer clients
 """
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 import pytest
@@ -40,7 +41,10 @@ def run(url: str, secret: str, steps, statuses: list | None = None):
             async with Client(transport) as client:
                 return await steps(client)
 
-    return asyncio.run(main())
+    # A thread of its own: Playwright's sync API keeps an event loop running in the main thread
+    # once a browser test has run in this process, and asyncio.run() refuses to nest in it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 @pytest.fixture
