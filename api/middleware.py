@@ -47,7 +47,7 @@ def rfc3339(moment) -> str:
 
 class RateLimitMiddleware:
     """API_RATE_LIMIT_PER_MINUTE requests per token per minute on /api and /mcp, counted in the
-    shared cache through per-process leases (tokens.ratelimits), so most requests pay no round
+    shared cache through per-process leases (core.ratelimits), so most requests pay no round
     trip. Every authenticated answer says where the token stands, in the IETF RateLimit-Policy
     and RateLimit fields and the widely used X-RateLimit-*; past the limit the answer is 429
     with Retry-After and the view does not run."""

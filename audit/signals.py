@@ -6,19 +6,17 @@ from allauth.account import signals as account
 from allauth.mfa import signals as mfa
 from django.dispatch import receiver
 
-from core.http import client_ip
+from core.http import request_origin
 
 from .services import Event, audit_record
 
 
 def _record(event: str, request, user, **detail) -> None:
-    meta = request.META if request is not None else {}
     audit_record(
         event=event,
         subject_id=user.pk,
-        actor_id=user.pk,
-        ip=client_ip(meta) if meta else None,
-        user_agent=meta.get("HTTP_USER_AGENT", ""),
+        actor=user,
+        **request_origin(request.META if request is not None else {}),
         detail={key: value for key, value in detail.items() if value},
     )
 

@@ -15,6 +15,8 @@ from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from core.http import API_PREFIX, MCP_PATH
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -128,13 +130,13 @@ PAGE_MIDDLEWARE = [
     "accounts.middleware.SessionActivityMiddleware",
 ]
 MIDDLEWARE_BY_PATH = [
-    ("/api/", [*TOKEN_MIDDLEWARE, "api.middleware.ApiConventionsMiddleware"]),
-    ("/mcp", TOKEN_MIDDLEWARE),
+    (API_PREFIX, [*TOKEN_MIDDLEWARE, "api.middleware.ApiConventionsMiddleware"]),
+    (MCP_PATH, TOKEN_MIDDLEWARE),
     ("/healthz", []),
     ("", PAGE_MIDDLEWARE),
 ]
 # The admin's checks look for sessions, users and messages in MIDDLEWARE; they are in the pages'
-# chain, which tests/test_middleware.py checks instead.
+# chain, which tests/core/test_middleware.py checks instead.
 SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "config.urls"

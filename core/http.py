@@ -31,6 +31,12 @@ def client_ip(meta: Mapping[str, Any]) -> str | None:
     return meta.get("REMOTE_ADDR")
 
 
+def request_origin(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a request came from, as services and the audit log take it: `ip` and
+    `user_agent`."""
+    return {"ip": client_ip(meta), "user_agent": meta.get("HTTP_USER_AGENT", "")}
+
+
 # Where tokens authenticate (tokens.middleware), and nowhere else: the JSON API and MCP.
 API_PREFIX = "/api/"
 MCP_PATH = "/mcp"

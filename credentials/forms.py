@@ -264,7 +264,7 @@ class TokenCreateForm(TokenForm):
         cast(ModelChoiceField, self.fields["organization"]).queryset = organizations
         # A prefill link names the organization by its slug (prefill()).
         slug = self.initial.pop("organization_slug", None)
-        chosen = organizations.filter(slug=slug).first() if slug else None
+        chosen = next((o for o in self.organizations if o.slug == slug), None) if slug else None
         if chosen is not None:
             self.initial["organization"] = chosen.pk
         self.limit_expiry()

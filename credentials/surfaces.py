@@ -21,7 +21,6 @@ from django.urls import reverse
 
 from accounts.decorators import SignedInRequest
 from accounts.models import User
-from core.http import client_ip
 from orgs.models import Organization
 from orgs.selectors import organization_get_for_overseer
 from projects.models import Project
@@ -112,6 +111,8 @@ class Surface:
     # ("revoke-warning"; without one, the words every surface shares).
     parts: tuple[str, ...] = ()
     created_template: str = "credentials/_created.html"
+    # The create form (a person's surfaces; a project's has its own).
+    form_class: type[TokenCreateForm] = TokenCreateForm
     # Project and oversight revocations end someone else's credential: two factors where the
     # organization wants them, and a recent sign-in. A person ends their own at once.
     guarded_revoke: bool = False
@@ -160,10 +161,11 @@ class Surface:
         return token_list(owner=place.user, kind=self.kind, status=status, search=search)
 
     def form(self, place: "Place", data: Any = None, **kwargs: Any) -> Any:
-        form_class = AgentConnectForm if self.kind == Token.Kind.AGENT else TokenCreateForm
-        return form_class(data, user=place.user, **kwargs)
+        return self.form_class(data, user=place.user, **kwargs)
 
-    def mint(self, place: "Place", data: dict, request: SignedInRequest) -> tuple[Token, str]:
+    def mint(self, place: "Place", data: dict, **origin: Any) -> tuple[Token, str]:
+        """A new token from the form's cleaned `data`; `origin` is where the request came from
+        (core.http.request_origin)."""
         return token_create(
             owner=place.user,
             organization=data["organization"],
@@ -175,8 +177,7 @@ class Surface:
             kind=self.kind,
             client=data.get("client", ""),
             allowed_ips=data["allowed_ips"],
-            ip=client_ip(request.META),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            **origin,
         )
 
 
@@ -218,7 +219,7 @@ class ProjectSurface(Surface):
     def form(self, place: "Place", data: Any = None, **kwargs: Any) -> Any:
         return ProjectTokenForm(data, organization=_organization(place), **kwargs)
 
-    def mint(self, place: "Place", data: dict, request: SignedInRequest) -> tuple[Token, str]:
+    def mint(self, place: "Place", data: dict, **origin: Any) -> tuple[Token, str]:
         return project_token_create(
             project=_project(place),
             by=place.user,
@@ -227,8 +228,7 @@ class ProjectSurface(Surface):
             scopes=data["scopes"],
             expires_at=data["expires_at"],
             allowed_ips=data["allowed_ips"],
-            ip=client_ip(request.META),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            **origin,
         )
 
 
@@ -384,6 +384,7 @@ AGENTS = Surface(
     columns=(CLIENT, *_OWN_COLUMNS),
     ended_columns=_OWN_ENDED_COLUMNS,
     created_template="credentials/_agent_created.html",
+    form_class=AgentConnectForm,
     parts=("intro", "empty", "new"),
 )
 

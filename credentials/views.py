@@ -19,7 +19,7 @@ from django_htmx.http import replace_url
 
 from accounts.decorators import SignedInRequest, recent_sign_in_required, stashed_form_data
 from core.forms import whole_number
-from core.http import client_ip
+from core.http import request_origin
 from orgs.decorators import two_factors_where_required
 from orgs.selectors import organization_get_for_overseer
 from tokens.models import Token
@@ -138,7 +138,7 @@ def token_create(request: SignedInRequest, surface: Surface, **kwargs: Any) -> H
     form = surface.form(place, request.POST)
     if form.is_valid():
         try:
-            token, secret = surface.mint(place, form.cleaned_data, request)
+            token, secret = surface.mint(place, form.cleaned_data, **request_origin(request.META))
         except TokenValidationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -191,8 +191,7 @@ def token_rotate_view(
                 token=token,
                 by=request.user,
                 overlap=form.cleaned_data["overlap"],
-                ip=client_ip(request.META),
-                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                **request_origin(request.META),
             )
         except TokenValidationError as exc:
             form.add_error(None, exc.message)
@@ -209,9 +208,7 @@ def token_revoke_view(
 ) -> HttpResponse:
     """GET: the confirmation (in the row with HTMX, else a page). POST: revoke, then the row
     becomes the notice, which gets the focus (HTMX), or back to the list with a message."""
-    view = _revoke
-    if surface.guarded_revoke:
-        view = two_factors_where_required(recent_sign_in_required(_revoke))
+    view = _guarded_revoke if surface.guarded_revoke else _revoke
     return view(request, surface, pk, **kwargs)
 
 
@@ -229,6 +226,11 @@ def _revoke(request: SignedInRequest, surface: Surface, pk: int, **kwargs: Any) 
         return render(request, f"{TABLE}#revoked-row", {**context, "notice": notice})
     messages.success(request, notice)
     return redirect(place.url_list)
+
+
+# Ending someone else's credential (Surface.guarded_revoke): two factors where the organization
+# wants them, and a recent sign-in.
+_guarded_revoke = two_factors_where_required(recent_sign_in_required(_revoke))
 
 
 @login_required

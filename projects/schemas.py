@@ -1,5 +1,5 @@
 """How a project and a task look to API and MCP clients: one schema each, shared by REST
-(api/) and the MCP tools (mcp/tools.py), so both answer the same JSON."""
+(api/) and the MCP tools (mcp_server/tools.py), so both answer the same JSON."""
 
 import json
 from datetime import datetime

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, overload
 
+import psycopg
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -282,8 +283,6 @@ def _fetch(digest: str) -> tuple | None:
         with db.cursor() as cursor:
             cursor.execute(_AUTH_SQL, [digest])
             return cursor.fetchone()
-    import psycopg
-
     db.ensure_connection()
     if db.queries_logged:
         cursor = db.make_debug_cursor(psycopg.Cursor(db.connection))  # type: ignore[arg-type]

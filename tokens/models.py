@@ -233,6 +233,9 @@ class ExpiryReminder(models.Model):
         return f"{self.get_kind_display()}: {self.token}"
 
 
-def working(now: datetime) -> Q:
-    """Tokens that work right now: not revoked, not expired, not past a rotation's overlap."""
-    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+def working(now: datetime, through: str = "") -> Q:
+    """Tokens that work right now: not revoked, not expired, not past a rotation's overlap.
+    `through` reaches them from another model, such as "tokens__" from a project."""
+    return Q(**{f"{through}revoked_at__isnull": True}) & (
+        Q(**{f"{through}expires_at__isnull": True}) | Q(**{f"{through}expires_at__gt": now})
+    )

@@ -116,10 +116,7 @@ def token_history(*, token: Token, limit: int = 25) -> list[AuditEvent]:
     successor's page tells the whole story."""
     line = Q(token_id=token.pk)
     if token.origin_id is not None:
-        older = Token.objects.filter(
-            Q(pk=token.origin_id) | Q(origin_id=token.origin_id), pk__lt=token.pk
-        ).values("pk")
-        line |= Q(token_id__in=older)
+        line |= Q(token_id__in=token_predecessors(token=token).values("pk"))
     return list(AuditEvent.objects.filter(line).select_related("actor")[:limit])
 
 
@@ -158,12 +155,10 @@ def project_list_with_tokens(
     """The organization's projects by name, each with `token_count`, its working project
     tokens: one query."""
     now = now or timezone.now()
-    working = Q(tokens__kind=Token.Kind.PROJECT, tokens__revoked_at__isnull=True) & (
-        Q(tokens__expires_at__isnull=True) | Q(tokens__expires_at__gt=now)
-    )
+    counted = Q(tokens__kind=Token.Kind.PROJECT) & working(now, "tokens__")
     return (
         Project.objects.filter(organization=organization)
-        .annotate(token_count=Count("tokens", filter=working))
+        .annotate(token_count=Count("tokens", filter=counted))
         .order_by("name", "id")
     )
 

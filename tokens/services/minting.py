@@ -222,7 +222,8 @@ def token_create(
         raise ValueError(f"token_create makes personal tokens and agent connections, not {kind!r}")
     _check_person(person=owner, organization=organization)
     _check_expiry(organization=organization, expires_at=expires_at)
-    if projects is not None and not list(projects):
+    projects = None if projects is None else list(projects)
+    if projects == []:
         raise TokenValidationError("Choose at least one project.", "projects")
     token, secret = token_mint(
         kind=kind,
