@@ -56,7 +56,9 @@ def revoke_credentials(request: HttpRequest, payload: CredentialReport):
     is 429 with Retry-After."""
     ip = client_ip(request.META)
     limit = settings.CREDENTIAL_REPORTS_PER_MINUTE
-    window = ratelimits.hit(f"credential-reports:{ip}", limit=limit, period=60)
+    window = ratelimits.hit(
+        f"credential-reports:{ratelimits.address_key(ip)}", limit=limit, period=60
+    )
     if window is not None and window.exceeded:
         retry_after = window.retry_after()
         detail = f"At most {limit} reports a minute from one address. Try again in {retry_after} s."

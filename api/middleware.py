@@ -46,11 +46,12 @@ def rfc3339(moment) -> str:
 
 
 class RateLimitMiddleware:
-    """API_RATE_LIMIT_PER_MINUTE requests per token per minute on /api and /mcp, counted in the
-    shared cache through per-process leases (core.ratelimits), so most requests pay no round
-    trip. Every authenticated answer says where the token stands, in the IETF RateLimit-Policy
-    and RateLimit fields and the widely used X-RateLimit-*; past the limit the answer is 429
-    with Retry-After and the view does not run."""
+    """API_RATE_LIMIT_PER_MINUTE requests per token in any 60 seconds on /api and /mcp, counted
+    in the shared cache through per-process leases (core.ratelimits), so most requests pay no
+    round trip. Every authenticated answer says where the token stands, in the IETF
+    RateLimit-Policy and RateLimit fields and the widely used X-RateLimit-*; past the limit the
+    answer is 429 with Retry-After and the view does not run. A 304 does not count: a client
+    polling with If-None-Match spends its limit only on answers that carry something."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -60,21 +61,30 @@ class RateLimitMiddleware:
         limit = settings.API_RATE_LIMIT_PER_MINUTE
         if token is None or not limit:
             return self.get_response(request)
-        window = ratelimits.leases.take(f"api:{token.pk}", limit=limit)
+        key = f"api:{token.pk}"
+        window = ratelimits.leases.take(key, limit=limit)
         if window is None:
             return self.get_response(request)  # the store is away: unlimited, logged
-        retry_after = window.retry_after()
+        remaining = window.remaining
         if window.exceeded:
-            detail = f"This token made {limit} requests this minute. Try again in {retry_after} s."
+            retry_after = reset = window.retry_after()
+            detail = (
+                f"This token made {limit} requests in the last minute. "
+                f"Try again in {retry_after} s."
+            )
             mcp = is_mcp_path(request.path_info)
             response = refusal("rate-limited", detail, mcp=mcp, retry_after=retry_after)
         else:
             response = self.get_response(request)
+            reset = window.reset_after()
+            if response.status_code == 304:
+                ratelimits.leases.give_back(key)
+                remaining += 1
         headers = response.headers
         headers["RateLimit-Policy"] = f'"token";q={limit};w=60'
-        headers["RateLimit"] = f'"token";r={window.remaining};t={retry_after}'
+        headers["RateLimit"] = f'"token";r={remaining};t={reset}'
         headers["X-RateLimit-Limit"] = str(limit)
-        headers["X-RateLimit-Remaining"] = str(window.remaining)
+        headers["X-RateLimit-Remaining"] = str(remaining)
         headers["X-RateLimit-Reset"] = str(window.reset_at)
         return response
 

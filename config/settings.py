@@ -332,6 +332,8 @@ ACCOUNT_RATE_LIMITS = {
 # or with TRUSTED_PROXY_HOPS=N the N-th address from the right of X-Forwarded-For.
 TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_HOPS
+# Per-address limits (allauth's and core.ratelimits.address_key) count an IPv6 /64 as one address.
+ALLAUTH_RATE_LIMIT_IPV6_PREFIX = 64
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True

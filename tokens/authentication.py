@@ -190,7 +190,9 @@ def _refuse_if_ended(token: TokenPrincipal, *, now: datetime, ip: str | None) ->
 
 def _refuse(description: str, reason: str, *, ip: str | None) -> NoReturn:
     window = ratelimits.hit(
-        f"auth-failures:{ip}", limit=settings.AUTH_FAILURE_LIMIT_PER_MINUTE, period=60
+        f"auth-failures:{ratelimits.address_key(ip)}",
+        limit=settings.AUTH_FAILURE_LIMIT_PER_MINUTE,
+        period=60,
     )
     if window is not None and window.exceeded:
         raise TooManyFailures(window.retry_after())

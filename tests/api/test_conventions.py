@@ -185,12 +185,23 @@ def test_every_authenticated_answer_says_where_the_token_stands(client, secret, 
         answers = [client.get(f"{API}/me", **bearer(secret)) for _ in range(4)]
     first = answers[0]
     assert first["RateLimit-Policy"] == '"token";q=3;w=60'
-    assert first["RateLimit"] == '"token";r=2;t=40'
+    # A rolling minute: the three requests of 10:00:20 leave it with their bucket, at 10:01:25.
+    assert first["RateLimit"] == '"token";r=2;t=65'
     assert first["X-RateLimit-Limit"] == "3" and first["X-RateLimit-Remaining"] == "2"
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     refused = answers[-1]
-    assert refused["Retry-After"] == "40" and refused["Content-Type"] == PROBLEM
+    assert refused["Retry-After"] == "65" and refused["Content-Type"] == PROBLEM
     assert refused.json()["type"] == "/api/v1/problems/rate-limited"
+
+
+def test_a_304_does_not_count_against_the_limit(client, secret, project, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 3
+    url = f"{API}/projects/{project.pk}"
+    etag = client.get(url, **bearer(secret))["ETag"]
+    for _ in range(5):
+        unchanged = client.get(url, HTTP_IF_NONE_MATCH=etag, **bearer(secret))
+        assert unchanged.status_code == 304 and unchanged["X-RateLimit-Remaining"] == "2"
+    assert client.get(url, **bearer(secret))["X-RateLimit-Remaining"] == "1"
 
 
 def test_the_rate_limit_is_per_token_and_off_at_zero(client, user, org, secret, settings):

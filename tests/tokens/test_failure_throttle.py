@@ -29,7 +29,8 @@ def test_unusable_tokens_get_401_up_to_the_limit_then_429_with_retry_after(clien
         assert client.get(ME, **bearer(unknown())).status_code == 401
     response = client.get(ME, **bearer(unknown()))
     assert response.status_code == 429
-    assert response["Retry-After"] == "55"
+    # The failures of 10:00:05 leave the rolling minute with their five-second bucket, at 10:01:10.
+    assert response["Retry-After"] == "65"
     assert response.json()["type"] == "/api/v1/problems/rate-limited"
 
 
@@ -68,15 +69,27 @@ def test_a_valid_token_never_touches_the_counter_even_past_the_limit(
     assert client.get(ME, **bearer(secret)).status_code == 200
 
 
-def test_the_limit_is_per_client_address_and_resets_with_the_minute(client, db, low_limit):
+def test_the_limit_is_per_client_address_and_rolls_over_a_minute(client, db, low_limit):
     with time_machine.travel("2026-11-23 10:00:00", tick=False):
         for _ in range(low_limit + 1):
             client.get(ME, **bearer(unknown()))
         assert client.get(ME, **bearer(unknown())).status_code == 429
         other = client.get(ME, REMOTE_ADDR="10.9.8.7", **bearer(unknown()))
         assert other.status_code == 401
-    with time_machine.travel("2026-11-23 10:01:00", tick=False):
+    with time_machine.travel("2026-11-23 10:01:04", tick=False):  # no fresh start at 10:01
+        assert client.get(ME, **bearer(unknown())).status_code == 429
+    with time_machine.travel("2026-11-23 10:01:05", tick=False):
         assert client.get(ME, **bearer(unknown())).status_code == 401
+
+
+def test_ipv6_addresses_of_one_64_share_the_limit(client, db, low_limit):
+    for host in range(low_limit):
+        response = client.get(ME, REMOTE_ADDR=f"2001:db8:7:9::{host + 1:x}", **bearer(unknown()))
+        assert response.status_code == 401
+    fresh_address = client.get(ME, REMOTE_ADDR="2001:db8:7:9:ab::1", **bearer(unknown()))
+    assert fresh_address.status_code == 429
+    other_network = client.get(ME, REMOTE_ADDR="2001:db8:7:a::1", **bearer(unknown()))
+    assert other_network.status_code == 401
 
 
 def test_the_owners_two_factor_requirement_is_enforced_on_every_request(client, user, org):
