@@ -3,13 +3,13 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 
 from core import emails
-from core.http import client_ip
+from core.http import client_ip, request_origin
 
 from .decorators import signed_in_recently
+from .services import reauthentication_failed, sign_in_throttled, throttle_seconds
 from .views import too_many_requests
 
 
@@ -20,14 +20,28 @@ class AccountAdapter(DefaultAccountAdapter):
         # One answer for sign-in throttles, token last use and the audit log (TRUSTED_PROXY_HOPS).
         return client_ip(request.META) or "0.0.0.0"  # noqa: S104 (a key, not a bind address)
 
-    def pre_authenticate(self, request, **credentials) -> None:
-        """Too many failed sign-ins is a 429 with Retry-After, not a form error with a 200."""
-        try:
-            super().pre_authenticate(request, **credentials)
-        except ValidationError as exc:
-            if exc.code == "too_many_login_attempts":
-                raise ImmediateHttpResponse(too_many_requests(request)) from exc
-            raise
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """Failed sign-ins count per account: the normalised address alone. allauth adds the
+        site's domain, which without django.contrib.sites is the request's Host header, so
+        every port, letter case or trailing dot of an allowed host would start a fresh count."""
+        login = credentials.get("email") or credentials.get("username") or ""
+        return f"account:{login.strip().lower()}"
+
+    def authentication_failed(self, request, **credentials) -> None:
+        """A wrong password from someone already signed in (re-authentication, password change)
+        is counted, and the owner hears of it (accounts.services)."""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            reauthentication_failed(user=user, **request_origin(request.META))
+
+    def validation_error(self, code: str, *args):
+        """Too many failed sign-ins, second-factor codes or recovery codes: a 429 that says how
+        long to wait, counted in the audit log, instead of a form error with a 200."""
+        if code in ("too_many_login_attempts", "rate_limited") and self.request is not None:
+            sign_in_throttled(request=self.request, **request_origin(self.request.META))
+            wait = throttle_seconds("login_failed")
+            raise ImmediateHttpResponse(too_many_requests(self.request, retry_after=wait))
+        return super().validation_error(code, *args)
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """A sign-in within the window counts as much as a re-authentication does (sudo mode),

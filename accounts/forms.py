@@ -1,5 +1,7 @@
-from allauth.account.forms import LoginForm, SignupForm
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import ChangePasswordForm, LoginForm, SignupForm
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.shortcuts import render
 from django.urls import reverse
@@ -42,7 +44,13 @@ class SignUpForm(SignupForm):
 
     def try_save(self, request):
         """Two sign-ups racing with one address: the loser gets a form error, not a 500, and
-        learns no more than the form already says."""
+        learns no more than the form already says.
+
+        An address that already has an account gets the same page as a new one (allauth emails
+        its owner instead); hashing the password here too keeps the answer as slow as a new
+        account's, whose hash is most of its time, so the timing does not tell them apart."""
+        if self.account_already_exists:
+            make_password(self.cleaned_data.get("password1"))
         try:
             return super().try_save(request)
         except IntegrityError:
@@ -56,6 +64,17 @@ class SignUpForm(SignupForm):
                 status=409,
             )
             return None, response
+
+
+class PasswordChangeForm(ChangePasswordForm):
+    """allauth's password change, whose current password is checked like a re-authentication:
+    wrong ones count against the account's sign-in limit and alert the owner after a few."""
+
+    def clean_oldpassword(self) -> str:
+        password = self.cleaned_data.get("oldpassword", "")
+        if self.user is None or not get_adapter().reauthenticate(self.user, password):
+            raise get_adapter().validation_error("enter_current_password")
+        return password
 
 
 class ExpiryRemindersForm(forms.Form):

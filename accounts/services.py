@@ -1,4 +1,13 @@
+from allauth.account.internal.stagekit import unstash_login
+from allauth.core.internal.ratelimit import parse_rates
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.services import Event, audit_record
+from core import emails, ratelimits
 
 from .models import User
 
@@ -14,3 +23,60 @@ def user_set_expiry_reminders(*, user: User, enabled: bool) -> bool:
     user.token_expiry_reminders = enabled
     user.save(update_fields=["token_expiry_reminders"])
     return True
+
+
+def reauthentication_failed(*, user: User, ip: str | None, user_agent: str) -> None:
+    """A wrong password from a signed-in session: audited, and on the REAUTH_ALERT_AFTER-th
+    within an hour the owner is emailed, because whoever holds the session may not be them.
+    (The attempts count against the account's sign-in limit too, so they lock like sign-in.)"""
+    audit_record(
+        event=Event.REAUTH_FAILED, subject_id=user.pk, actor=user, ip=ip, user_agent=user_agent
+    )
+    alert_after = settings.REAUTH_ALERT_AFTER
+    window = ratelimits.hit(f"reauth-failures:{user.pk}", limit=alert_after, period=3600)
+    if window is not None and window.admitted and window.count == alert_after:
+        context = {
+            "attempts": alert_after,
+            "ip": ip,
+            "user_agent": user_agent,
+            "timestamp": timezone.now(),
+        }
+        subject_prefix = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        emails.send(
+            "account/email/reauthentication_failed",
+            context,
+            [user.email],
+            subject_prefix=subject_prefix,
+        )
+
+
+def throttle_seconds(action: str) -> int:
+    """The longest an allauth limit on `action` (ACCOUNT_RATE_LIMITS) can keep someone waiting."""
+    rates = parse_rates(settings.ACCOUNT_RATE_LIMITS.get(action))
+    return int(max((rate.duration for rate in rates), default=60))
+
+
+def sign_in_throttled(*, request: HttpRequest, ip: str | None, user_agent: str) -> None:
+    """A sign-in, second-factor or recovery-code attempt refused by the limit goes in the
+    audit log, under the account it was aimed at when that is known; once a minute per account
+    and address at most, so a flood of refused attempts cannot flood the log."""
+    user = _aimed_at(request)
+    if not cache.add(f"throttled-noted:{getattr(user, 'pk', None)}:{ip}", 1, 60):
+        return
+    audit_record(
+        event=Event.THROTTLED,
+        subject_id=getattr(user, "pk", None),
+        ip=ip,
+        user_agent=user_agent,
+        detail={"path": request.path[:200]},
+    )
+
+
+def _aimed_at(request: HttpRequest) -> User | None:
+    """The signed-in user, the one halfway through signing in, or the owner of the typed address."""
+    if request.user.is_authenticated:
+        return request.user
+    if (pending := unstash_login(request, peek=True)) is not None and pending.user is not None:
+        return pending.user
+    email = str(request.POST.get("login", "")).strip()
+    return User.objects.filter(email__iexact=email).first() if email else None

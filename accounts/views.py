@@ -75,10 +75,13 @@ def expiry_reminders(request):
     return redirect("security")
 
 
-def too_many_requests(request, exception=None):
-    """429 for throttled account actions (allauth calls config.urls.handler429 too)."""
-    response = render(request, "429.html", status=429)
-    response["Retry-After"] = "60"
+def too_many_requests(request, exception=None, *, retry_after: int = 60):
+    """429 for throttled account actions, saying how long to wait (allauth calls
+    config.urls.handler429 too, for its per-minute limits)."""
+    minutes = max(1, round(retry_after / 60))
+    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    response = render(request, "429.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(retry_after)
     return response
 
 

@@ -24,6 +24,8 @@ class AuditEvent(models.Model):
         FACTOR_ADDED = "account.mfa_added", "Second factor added"
         FACTOR_REMOVED = "account.mfa_removed", "Second factor removed"
         RECOVERY_CODES = "account.codes", "Recovery codes regenerated"
+        REAUTH_FAILED = "account.reauth_fail", "Wrong password while signed in"
+        THROTTLED = "account.throttled", "Too many attempts"
         POLICY_CHANGED = "org.policy", "Organization policy changed"
 
     created_at = models.DateTimeField(default=timezone.now)

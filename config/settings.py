@@ -283,13 +283,16 @@ if env_bool("BEHIND_TLS_PROXY"):
 # Shared counters (rate limits) live in the cache: Redis when REDIS_URL is set, which production
 # needs so that every process counts against one limit; otherwise this process's memory, which
 # needs no set-up for a local run.
+# When Redis is away, the cache fails open (core.cache): limits stop counting, logged, and
+# nothing answers 500; short timeouts keep a vanished host from holding requests up.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tessera",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
 else:
@@ -302,7 +305,11 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
-ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm", "signup": "accounts.forms.SignUpForm"}
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.SignInForm",
+    "signup": "accounts.forms.SignUpForm",
+    "change_password": "accounts.forms.PasswordChangeForm",
+}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -316,6 +323,8 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_SESSION_REMEMBER = None  # the sign-in form asks
+# After this many wrong passwords from a signed-in session within an hour, the owner is emailed.
+REAUTH_ALERT_AFTER = 5
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     # Failed sign-ins: 10 a minute per address, 5 per account in 5 minutes.

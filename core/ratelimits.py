@@ -193,7 +193,9 @@ def _window(counts: list[int], granted: int, *, limit: int, current: int, width:
 _fallback = threading.Lock()
 
 
-def _cache_count(store: BaseCache, keys: list[str], amount: int, limit: int, ttl: int) -> tuple[int, list]:
+def _cache_count(
+    store: BaseCache, keys: list[str], amount: int, limit: int, ttl: int
+) -> tuple[int, list]:
     # Another cache than Redis (this process's memory, for local runs): the same arithmetic,
     # atomic within the process only.
     with _fallback:

@@ -1,3 +1,5 @@
+import pytest
+
 from tests.factories import PASSWORD, make_user
 
 
@@ -13,7 +15,8 @@ def test_a_flood_of_wrong_passwords_is_throttled_before_the_eleventh_try(client,
     assert statuses.index(429) < 10
     refused = client.post("/accounts/login/", {"login": "ada@example.com", "password": PASSWORD})
     assert refused.status_code == 429  # the right password is no way around the throttle
-    assert refused["Retry-After"] == "60"
+    assert refused["Retry-After"] == "300"  # the per-account count spans five minutes
+    assert "Wait 5 minutes" in refused.content.decode()
     assert "Too many attempts" in refused.content.decode()
     assert "_auth_user_id" not in client.session
 
@@ -55,3 +58,59 @@ def test_behind_a_trusted_proxy_the_throttle_counts_the_forwarded_address(client
         HTTP_X_FORWARDED_FOR="198.51.100.8",
     )
     assert other.status_code == 302
+
+
+@pytest.mark.parametrize("proxied", [False, True])
+def test_wrong_passwords_count_per_account_whatever_the_host_and_address(
+    client, db, settings, proxied
+):
+    """allauth keyed the per-account count on the Host header: each spelling of an allowed host
+    (port, case, trailing dot) started a fresh count, and 60 of 60 guesses went through."""
+    settings.ALLOWED_HOSTS = ["localhost", ".example.com"]
+    if proxied:
+        settings.TRUSTED_PROXY_HOPS = settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    make_user(email="ada@example.com")
+    hosts = ["localhost", "LOCALHOST:8000", "localhost.", "app.example.com:443", "Example.COM"]
+    statuses = []
+    for n in range(60):
+        address = f"198.51.100.{n + 1}"
+        where = {"HTTP_X_FORWARDED_FOR": address} if proxied else {"REMOTE_ADDR": address}
+        login = "ada@example.com" if n % 2 else " ADA@Example.com "
+        response = client.post(
+            "/accounts/login/",
+            {"login": login, "password": f"guess {n}"},
+            HTTP_HOST=hosts[n % len(hosts)],
+            **where,
+        )
+        statuses.append(response.status_code)
+    assert statuses.count(200) == 5 and statuses[5:] == [429] * 55  # 5 wrong passwords, then none
+    right = client.post(
+        "/accounts/login/",
+        {"login": "ada@example.com", "password": PASSWORD},
+        HTTP_HOST="localhost:9999",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert right.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_wrong_second_factor_codes_get_a_429_that_says_how_long_and_is_audited(client, db):
+    """They used to get a form error with a 200, and no one heard of it."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from audit.models import AuditEvent
+
+    user = make_user(email="ada@example.com")
+    TOTP.activate(user, generate_totp_secret())
+    signed = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert signed["Location"] == "/accounts/2fa/authenticate/"
+    statuses = [
+        client.post("/accounts/2fa/authenticate/", {"code": f"00000{n}"}).status_code
+        for n in range(7)
+    ]
+    assert statuses == [200] * 5 + [429] * 2
+    refused = client.post("/accounts/2fa/authenticate/", {"code": "123456"})
+    assert refused.status_code == 429 and refused["Retry-After"] == "300"
+    assert "Wait 5 minutes" in refused.content.decode()
+    noted = AuditEvent.objects.filter(event=AuditEvent.Event.THROTTLED, subject=user)
+    assert noted.count() == 1  # once a minute per account and address, however many refusals
+    assert noted.get().detail == {"path": "/accounts/2fa/authenticate/"}

@@ -115,3 +115,37 @@ def test_the_owner_is_emailed_about_a_new_token_without_the_secret(
     ]:
         assert text in message.body
     assert secret not in message.body and secret[8:] not in message.body
+
+
+def test_wrong_passwords_while_signed_in_alert_the_owner_and_lock_like_sign_in(client, user):
+    """A stale session could try 15 passwords a minute through re-authentication and password
+    change, unnoticed."""
+    from audit.models import AuditEvent
+
+    sign_in(client, user, recently=False)
+    statuses = []
+    for n in range(3):
+        statuses.append(
+            client.post("/accounts/reauthenticate/", {"password": f"guess {n}"}).status_code
+        )
+    for n in range(2):
+        new = "N3w-pass-phrase!"
+        change = {"oldpassword": f"old {n}", "password1": new, "password2": new}
+        statuses.append(client.post("/accounts/password/change/", change).status_code)
+    assert statuses == [200] * 5
+    alerts = [m for m in mail.outbox if "Wrong passwords" in m.subject]
+    assert len(alerts) == 1 and alerts[0].to == [user.email]
+    assert "5 times" in alerts[0].body and "127.0.0.1" in alerts[0].body
+    # Locked now, even with the right password, and no second alert.
+    locked = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert locked.status_code == 429 and locked["Retry-After"]
+    assert len([m for m in mail.outbox if "Wrong passwords" in m.subject]) == 1
+    failures = AuditEvent.objects.filter(event=AuditEvent.Event.REAUTH_FAILED, subject=user)
+    assert failures.count() == 5
+
+
+def test_a_wrong_password_at_sign_in_is_not_a_signed_in_failure(client, user):
+    from audit.models import AuditEvent
+
+    client.post("/accounts/login/", {"login": user.email, "password": "nope"})
+    assert not AuditEvent.objects.filter(event=AuditEvent.Event.REAUTH_FAILED).exists()
