@@ -58,7 +58,7 @@ def main(samples: int) -> None:
             f"{kind:>8}: mean {statistics.mean(values):7.1f} ms, "
             f"sd {statistics.stdev(values):5.1f} ms, n = {len(values)}"
         )
-    spread = (statistics.variance(existing) / len(existing) + statistics.variance(new) / len(new))
+    spread = statistics.variance(existing) / len(existing) + statistics.variance(new) / len(new)
     z = (statistics.mean(existing) - statistics.mean(new)) / spread**0.5
     print(f"z (existing - new) = {z:+.1f}")
 
