@@ -10,6 +10,9 @@ urlpatterns = [
         views.expiry_reminders,
         name="security-expiry-reminders",
     ),
+    # allauth's sessions page, behind a recent sign-in to sign the others out (before allauth's
+    # own route in config.urls, so this one answers).
+    path("accounts/sessions/", views.sessions, name="usersessions_list"),
     # Bookmarked links of the hand-written flows that allauth replaced.
     path("accounts/verify/resend/", views.legacy_verification_link),
     path("accounts/verify/<str:signed>/", views.legacy_verification_link),

@@ -1,6 +1,7 @@
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
+from allauth.usersessions.views import list_usersessions
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -73,6 +74,19 @@ def expiry_reminders(request):
         state = "on" if enabled else "off"
         messages.success(request, f"Token expiry reminders are {state}.")
     return redirect("security")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required(to_read=False)
+def sessions(request):
+    """allauth's list of one's sessions. Signing the others out is a change to security (rule
+    11), so it needs a recent sign-in: a stolen session must not lock its owner out."""
+    if request.method == "GET" and stashed_form_data(request) is not None:
+        messages.info(
+            request, "You signed in again. Sign out the other sessions again to go ahead."
+        )
+    return list_usersessions(request)
 
 
 def too_many_requests(request, exception=None, *, retry_after: int = 60):

@@ -64,6 +64,17 @@ def local_secret_key(path: Path) -> str:
 
 if PRODUCTION and not env("SECRET_KEY"):
     raise ImproperlyConfigured("Set SECRET_KEY: TESSERA_PRODUCTION is on.")
+# Production refuses to start on what Django's deploy checks only warn about: a guessable key
+# signs sessions and password-reset links; DEBUG shows settings and code to anyone.
+if PRODUCTION and (
+    len(key := env("SECRET_KEY")) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for TESSERA_PRODUCTION: use 50 or more random characters, "
+        "e.g. from python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when TESSERA_PRODUCTION is on.")
 SECRET_KEY = env("SECRET_KEY") or local_secret_key(BASE_DIR / "var" / "secret-key")
 
 # Where people reach Tessera, for links in emails sent outside a request (reminders, alerts).

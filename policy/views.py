@@ -37,7 +37,7 @@ def policy_view(request: SignedInRequest, slug: str) -> HttpResponse:
         noun = "token now expires" if capped == 1 else "tokens now expire"
         messages.success(request, f"{capped} {noun} within the policy. Their owners were emailed.")
         return redirect("org-policy", slug=organization.slug)
-    form = _form(request, organization)
+    form, pending = _form(request, organization)
     if request.method == "POST" and form.is_valid():
         try:
             changed = policy_update(organization=organization, by=request.user, **form.cleaned_data)
@@ -52,6 +52,7 @@ def policy_view(request: SignedInRequest, slug: str) -> HttpResponse:
     context = {
         "organization": organization,
         "form": form,
+        "pending_changes": pending,
         "without_two_factors": member_list_without_two_factors(organization=organization),
         "exceeding": exceeding[:EXCEEDING_SHOWN],
         "exceeding_count": exceeding.count(),
@@ -61,16 +62,42 @@ def policy_view(request: SignedInRequest, slug: str) -> HttpResponse:
     return render(request, "policy/policy.html", context)
 
 
-def _form(request: SignedInRequest, organization: Organization) -> PolicyForm:
-    """The form as posted, or as it was before signing in again, or as the policy stands."""
+def _form(
+    request: SignedInRequest, organization: Organization
+) -> tuple[PolicyForm, list[dict[str, str]]]:
+    """The form as posted, or as the policy stands; and, back from signing in again, the form
+    as it was posted before, with each change it would make spelled out (the session that
+    posted it may not have been the owner's)."""
     initial = {name: getattr(organization, name) for name in PolicyForm.base_fields}
     initial["allow_no_expiry"] = expiry_limits(organization)[1]
-    data = request.POST if request.method == "POST" else stashed_form_data(request)
-    if data is not None and request.method == "GET":
-        if data.get("action") == "cap":
-            # Back from signing in again after Cap: the form keeps the policy as it is.
-            data = None
-            messages.info(request, "You signed in again. Cap the tokens again to go ahead.")
-        else:
-            messages.info(request, "You signed in again. Check the policy, then save it.")
-    return PolicyForm(data, initial=initial)
+    if request.method == "POST":
+        return PolicyForm(request.POST, initial=initial), []
+    stashed = stashed_form_data(request)
+    if stashed is None:
+        return PolicyForm(initial=initial), []
+    if stashed.get("action") == "cap":
+        # Back from signing in again after Cap: the form keeps the policy as it is.
+        messages.info(request, "You signed in again. Cap the tokens again to go ahead.")
+        return PolicyForm(initial=initial), []
+    form = PolicyForm(stashed, initial=initial)
+    pending = _changes(form, initial) if form.is_valid() else []
+    if form.is_valid() and not pending:
+        return PolicyForm(initial=initial), []
+    return form, pending
+
+
+def _changes(form: PolicyForm, initial: dict) -> list[dict[str, str]]:
+    """What saving `form` would change, field by field, in words."""
+
+    def words(value) -> str:
+        if value is True:
+            return "on"
+        if value is False:
+            return "off"
+        return "none" if value is None else f"{value} days"
+
+    return [
+        {"label": str(field.label), "before": words(initial[name]), "after": words(new)}
+        for name, field in form.fields.items()
+        if (new := form.cleaned_data[name]) != initial[name]
+    ]

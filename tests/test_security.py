@@ -105,6 +105,19 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
         production_settings(monkeypatch, SECRET_KEY="")
 
 
+@pytest.mark.parametrize(
+    "key", ["changeme", "x" * 60, "django-insecure-" + secrets.token_urlsafe(50)]
+)
+def test_production_refuses_to_start_with_a_weak_secret_key(monkeypatch, key):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is too weak"):
+        production_settings(monkeypatch, SECRET_KEY=key)
+
+
+def test_production_refuses_to_start_in_debug_mode(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="DEBUG must be off"):
+        production_settings(monkeypatch, DEBUG="1")
+
+
 def test_production_refuses_to_start_without_a_shared_rate_limit_store(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="Set REDIS_URL"):
         production_settings(monkeypatch, REDIS_URL="")

@@ -149,3 +149,22 @@ def test_a_wrong_password_at_sign_in_is_not_a_signed_in_failure(client, user):
 
     client.post("/accounts/login/", {"login": user.email, "password": "nope"})
     assert not AuditEvent.objects.filter(event=AuditEvent.Event.REAUTH_FAILED).exists()
+
+
+def test_signing_out_other_sessions_needs_a_recent_sign_in(client, user):
+    from django.test import Client
+
+    other = Client()
+    other.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    sign_in(client, user, recently=False)
+    assert client.get("/accounts/sessions/").status_code == 200  # reading is fine
+    refused = client.post("/accounts/sessions/")
+    assert refused.status_code == 302 and refused["Location"].startswith(
+        "/accounts/reauthenticate/"
+    )
+    assert other.get("/settings/profile/").status_code == 200  # the other session lives on
+    back = client.get("/accounts/sessions/")
+    assert "Sign out the other sessions again" in back.content.decode()
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert client.post("/accounts/sessions/").status_code == 302
+    assert other.get("/settings/profile/").status_code == 302  # signed out

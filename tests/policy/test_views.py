@@ -67,3 +67,26 @@ def test_an_owner_without_two_factors_cannot_lock_everyone_out(client, db):
     )
     org.refresh_from_db()
     assert not org.require_two_factor
+
+
+def test_a_stale_sessions_posted_policy_comes_back_as_changes_to_confirm(client, db):
+    """It used to refill the form under "You signed in again", a weakened policy one click from
+    saved, though whoever posted it from the stale session may not have been the owner."""
+    from tests.factories import PASSWORD
+
+    owner = make_user()
+    org = make_org(members={owner: Role.OWNER})
+    org.token_max_lifetime_days, org.revoke_unused_after_days = 90, 30
+    org.save()
+    sign_in(client, owner, recently=False)
+    weakened = as_submitted(org, token_max_lifetime_days="", allow_no_expiry=True)
+    client.post(f"/orgs/{org.slug}/policy/", weakened)
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    page = " ".join(client.get(f"/orgs/{org.slug}/policy/").content.decode().split())
+    assert "Not saved." in page and "sent with 2 changes to the policy" in page
+    assert "Maximum lifetime of a token, in days: 90 days → <strong>none</strong>" in page
+    assert "Allow tokens that never expire: off → <strong>on</strong>" in page
+    org.refresh_from_db()
+    assert org.token_max_lifetime_days == 90
+    again = client.get(f"/orgs/{org.slug}/policy/").content.decode()
+    assert "Not saved." not in again  # shown once; the form shows the policy as it stands
