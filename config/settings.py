@@ -203,6 +203,13 @@ def database(url: str) -> dict[str, Any]:
         # DB_PREPARED_STATEMENTS=0 behind a pooler that cannot carry prepared statements.
         if env_bool("DB_PREPARED_STATEMENTS", True):
             options.setdefault("prepare_threshold", 2)
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        options = config.setdefault("OPTIONS", {})
+        # Every transaction takes the write lock when it begins, waiting up to `timeout` seconds
+        # for it: a deferred one that reads then writes fails at once with "database is locked"
+        # when another writer got there first (two rotations of one token did, 3 times in 4).
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
     return dict(config)
 
 

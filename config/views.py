@@ -4,8 +4,9 @@ error pages. They sit above every app, so they may name any app's pages."""
 import sys
 
 from django.contrib.auth.decorators import login_required
+from django.core.validators import slug_re
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.views.decorators.http import require_GET
@@ -32,7 +33,10 @@ def home(request):
 def organization_switch(request):
     """The organization switcher's form (settings/base.html): the same page, in the organization
     chosen."""
-    organization = organization_get_for_overseer(user=request.user, slug=request.GET.get("to", ""))
+    slug = request.GET.get("to", "")
+    if not slug_re.match(slug):  # a NUL byte, say, would reach PostgreSQL and fail there
+        raise Http404("No such organization.")
+    organization = organization_get_for_overseer(user=request.user, slug=slug)
     page = ORGANIZATION_PAGES.get(request.GET.get("page", ""), "agent-oversight")
     return redirect(page, organization.slug)
 

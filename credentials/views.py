@@ -31,7 +31,7 @@ from tokens.selectors import (
     token_history,
     token_predecessors,
 )
-from tokens.services import TokenValidationError, token_revoke, token_rotate
+from tokens.services import TokenConflict, TokenValidationError, token_revoke, token_rotate
 
 from .forms import RotateForm, TokenFilterForm, prefill
 from .surfaces import Place, Surface
@@ -185,6 +185,7 @@ def token_rotate_view(
         form = RotateForm(initial={"overlap": stashed.get("overlap") or "none"})
     else:
         form = RotateForm()
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             new, secret = token_rotate(
@@ -195,10 +196,12 @@ def token_rotate_view(
             )
         except TokenValidationError as exc:
             form.add_error(None, exc.message)
+            # Another rotation (or a revocation) won the race: say so with the status too.
+            status = 409 if isinstance(exc, TokenConflict) else 200
         else:
             return _show_once(request, place, created=new, secret=secret, rotated=token)
     context = _context(place, token=token, form=form, new_expiry=rotation_expiry(token=token))
-    return no_store(render(request, "credentials/rotate_page.html", context))
+    return no_store(render(request, "credentials/rotate_page.html", context, status=status))
 
 
 @login_required

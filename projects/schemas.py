@@ -2,23 +2,39 @@
 (api/) and the MCP tools (mcp_server/tools.py), so both answer the same JSON."""
 
 import json
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from .models import Project, Task
 
 # PostgreSQL cannot store NUL characters, so no text field accepts them.
 NO_NUL = r"^[^\x00]*$"
+
+
+def _one_plain_line(value: str) -> str:
+    # Names and titles reach security emails, logs and lists, where a line break or invisible
+    # formatting (bidi overrides such as U+202E) would let one pose as something else; token
+    # names refuse them too (tokens.services.minting).
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        raise ValueError("use plain text on one line: no line breaks or invisible characters")
+    return value
+
+
 ProjectName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL),
+    AfterValidator(_one_plain_line),
 ]
 TaskTitle = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL),
+    AfterValidator(_one_plain_line),
 ]
 ProjectText = Annotated[str, StringConstraints(max_length=2000, pattern=NO_NUL)]
 TaskText = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]

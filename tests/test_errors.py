@@ -159,3 +159,14 @@ def test_an_htmx_request_without_a_session_is_sent_to_sign_in_as_a_full_page(cli
     assert response["HX-Redirect"] == "/accounts/login/?next=%2Fsettings%2Fdeveloper%2F%3Fq%3Dci"
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+@pytest.mark.parametrize("to", ["%00", "acme%00", "%C0%AF", "a b", "", "x" * 300])
+def test_the_organization_switcher_answers_404_to_what_is_not_a_slug(signed_in, org, to):
+    """A NUL byte reached PostgreSQL and was a 500 there."""
+    assert signed_in.get(f"/orgs/switch/?to={to}").status_code == 404
+
+
+def test_the_organization_switcher_goes_to_the_same_page_in_the_chosen_organization(signed_in, org):
+    response = signed_in.get(f"/orgs/switch/?to={org.slug}&page=audit")
+    assert response.status_code == 302 and org.slug in response["Location"]

@@ -72,6 +72,11 @@ def test_lists_are_paginated(api, org):
         ("post", "/projects/{p}/tasks", {"title": "T", "status": "someday"}, "status"),
         ("post", "/projects/{p}/tasks", {"title": 42}, "title"),
         ("patch", "/projects/{p}", {"description": "d" * 2001}, "description"),
+        # Line breaks and bidi controls would reach security emails and logs.
+        ("post", "/projects", {"name": "Website\nApproved by admin"}, "name"),
+        ("patch", "/projects/{p}", {"name": "invoice\u202efdp.exe"}, "name"),
+        ("post", "/projects/{p}/tasks", {"title": "Pay\r\nthe invoice"}, "title"),
+        ("post", "/projects/{p}/tasks", {"title": "zero\u200bwidth"}, "title"),
     ],
 )
 def test_invalid_bodies_get_422_with_field_messages(api, project, method, path, body, field):

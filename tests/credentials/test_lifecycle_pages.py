@@ -490,13 +490,16 @@ def test_capping_after_signing_in_again_keeps_the_policy_form_as_it_was(client, 
     assert forever.expires_at is None  # nothing capped without the second click
 
 
-def test_a_policy_change_comes_back_filled_in_after_signing_in_again(client, user, org):
+def test_a_policy_change_comes_back_filled_in_and_spelled_out_after_signing_in_again(
+    client, user, org
+):
     policy = f"/orgs/{org.slug}/policy/"
     log_in(client, user, recently=False)
     client.post(policy, policy_post(org, token_max_lifetime_days=45))
     log_in(client, user)
     html = client.get(policy).content.decode()
-    assert "Check the policy, then save it." in html and 'value="45"' in html
+    assert "Not saved." in html and 'value="45"' in html
+    assert "Maximum lifetime of a token, in days: none → <strong>45 days</strong>" in html
     org.refresh_from_db()
     assert org.token_max_lifetime_days is None
 

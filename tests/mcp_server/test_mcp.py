@@ -212,6 +212,16 @@ def test_a_read_only_agent_is_refused_writes_with_the_missing_scope(client, user
     assert not Task.objects.exists()
 
 
+@pytest.mark.parametrize("title", ["Pay\nthe invoice", "report\u202efdp.exe"])
+def test_a_task_title_on_more_than_one_line_or_with_invisible_characters_is_refused(
+    client, user, org, project, title
+):
+    secret = make_token(owner=user, organization=org, kind="agt")[1]
+    refused = call(client, secret, "create_task", {"project_id": project.pk, "title": title})
+    assert refused["isError"] is True and "plain text on one line" in refused["content"][0]["text"]
+    assert not Task.objects.exists()
+
+
 def test_the_role_ceiling_applies_to_tools(client, user, org, project):
     secret = make_token(owner=user, organization=org, kind="agt")[1]
     org.memberships.filter(user=user).update(role=Role.VIEWER)

@@ -6,7 +6,13 @@ tokens.emails and never hold a secret. The organization's policy is tokens.polic
 jobs are tokens.lifecycle's.
 """
 
-from .minting import TokenValidationError, project_token_create, token_create, token_mint
+from .minting import (
+    TokenConflict,
+    TokenValidationError,
+    project_token_create,
+    token_create,
+    token_mint,
+)
 from .revocation import (
     MAX_REPORTED_CREDENTIALS,
     MAX_REPORTED_LENGTH,
@@ -23,6 +29,7 @@ __all__ = [
     "MAX_REPORTED_LENGTH",
     "MAX_ROTATION_OVERLAP",
     "ROTATION_OVERLAPS",
+    "TokenConflict",
     "TokenValidationError",
     "project_token_create",
     "project_tokens_revoke",

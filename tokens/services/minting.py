@@ -32,6 +32,10 @@ class TokenValidationError(Exception):
         self.field = field
 
 
+class TokenConflict(TokenValidationError):
+    """Another change got there first (the token was revoked or rotated meanwhile): a 409."""
+
+
 # What every new token is checked for.
 
 

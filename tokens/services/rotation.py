@@ -9,13 +9,14 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from audit.services import Event, audit_record
+from core.db import retry_when_locked
 from core.emails import send_on_commit
 from orgs.models import OVERSEERS, Membership
 
 from .. import emails
 from ..models import Token
 from ..policy import rotation_expiry
-from .minting import TokenValidationError, token_mint
+from .minting import TokenConflict, TokenValidationError, token_mint
 
 # The overlaps the UI offers when rotating; token_rotate takes any timedelta up to the longest.
 ROTATION_OVERLAPS: dict[str, timedelta | None] = {
@@ -63,13 +64,11 @@ def _lock_rotatable(token: Token) -> Token:
         .get(pk=token.pk)
     )
     if old.revoked_at is not None:
-        raise TokenValidationError(
+        raise TokenConflict(
             f"“{old.name}” was revoked, so it cannot be rotated: create a new one instead."
         )
     if old.rotated_at is not None:
-        raise TokenValidationError(
-            f"“{old.name}” was already rotated: rotate its replacement instead."
-        )
+        raise TokenConflict(f"“{old.name}” was already rotated: rotate its replacement instead.")
     if (
         old.owner_id is not None
         and not Membership.objects.filter(
@@ -133,32 +132,47 @@ def token_rotate(
         raise TokenValidationError("Choose an overlap between none and 7 days.", "overlap")
     _check_rotator(token, by)
     now = timezone.now()
-    with transaction.atomic():
-        old = _lock_rotatable(token)
-        ends = now + (overlap or timedelta(0))
-        if old.expires_at is not None:
-            ends = min(ends, old.expires_at)  # an overlap never lengthens a token's life
-        # Marked rotated first: the successor takes the name, which the constraint keeps unique
-        # only among tokens neither revoked nor rotated.
-        Token.objects.filter(pk=old.pk).update(rotated_at=now, rotated_by=by, expires_at=ends)
-        successor, secret = _mint_successor(old, by=by, now=now, ip=ip, user_agent=user_agent)
-        Token.objects.filter(pk=old.pk).update(replaced_by=successor)
-        for target in (old, token):
-            target.rotated_at, target.rotated_by, target.expires_at = now, by, ends
-            target.replaced_by = successor
-        audit_record(
-            event=Event.TOKEN_ROTATED,
-            token=old,
-            actor=by,
-            ip=ip,
-            user_agent=user_agent,
-            detail={
-                "by": who(old, by),
-                "name": old.name,
-                "overlap": int((ends - now).total_seconds()) if ends > now else 0,
-                "successor": successor.prefix,
-            },
-        )
-        if old.kind != Token.Kind.PROJECT and (by is None or by.pk != old.owner_id):
-            send_on_commit(lambda: emails.token_rotated(token=old, successor=successor, by=by))
+    return retry_when_locked(
+        lambda: _rotate(token, by=by, overlap=overlap, now=now, ip=ip, user_agent=user_agent)
+    )
+
+
+@sensitive_variables("secret")
+@transaction.atomic
+def _rotate(
+    token: Token,
+    *,
+    by: User | None,
+    overlap: timedelta | None,
+    now: datetime,
+    ip: str | None,
+    user_agent: str,
+) -> tuple[Token, str]:
+    old = _lock_rotatable(token)
+    ends = now + (overlap or timedelta(0))
+    if old.expires_at is not None:
+        ends = min(ends, old.expires_at)  # an overlap never lengthens a token's life
+    # Marked rotated first: the successor takes the name, which the constraint keeps unique
+    # only among tokens neither revoked nor rotated.
+    Token.objects.filter(pk=old.pk).update(rotated_at=now, rotated_by=by, expires_at=ends)
+    successor, secret = _mint_successor(old, by=by, now=now, ip=ip, user_agent=user_agent)
+    Token.objects.filter(pk=old.pk).update(replaced_by=successor)
+    for target in (old, token):
+        target.rotated_at, target.rotated_by, target.expires_at = now, by, ends
+        target.replaced_by = successor
+    audit_record(
+        event=Event.TOKEN_ROTATED,
+        token=old,
+        actor=by,
+        ip=ip,
+        user_agent=user_agent,
+        detail={
+            "by": who(old, by),
+            "name": old.name,
+            "overlap": int((ends - now).total_seconds()) if ends > now else 0,
+            "successor": successor.prefix,
+        },
+    )
+    if old.kind != Token.Kind.PROJECT and (by is None or by.pk != old.owner_id):
+        send_on_commit(lambda: emails.token_rotated(token=old, successor=successor, by=by))
     return successor, secret
