@@ -11,6 +11,8 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 urlpatterns = [
     # The API and MCP first: Django tries patterns in order, and these take most requests.
+    # django-ninja's own root view answers an HTML 404 page: the API's root is a problem too.
+    path("api/v1/", api_not_found, {"rest": "v1/"}),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include("mcp_server.urls")),

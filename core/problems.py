@@ -7,10 +7,15 @@ detail, and `errors` or `scope` where they apply). Authentication failures also 
 SDKs show the reason instead of a generic failure.
 """
 
+import json
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.http.request import RawPostDataException
+
+from .emails import current_request
 
 REALM = "tessera"
 PROBLEM_JSON = "application/problem+json"
@@ -105,7 +110,7 @@ def refusal(
             data["scope"] = scope
         body = {
             "jsonrpc": "2.0",
-            "id": None,
+            "id": _refused_message_id(),
             "error": {"code": MCP_CODES.get(status, -32000), "message": detail, "data": data},
         }
         response = JsonResponse(body, status=status)
@@ -117,6 +122,26 @@ def refusal(
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def message_id(message: Any) -> str | int | None:
+    """A JSON-RPC message's id when it has a valid one (a string or an integer), else None: the
+    one case where JSON-RPC 2.0 §5 answers with a null id."""
+    found = message.get("id") if isinstance(message, dict) else None
+    return found if isinstance(found, str | int) and not isinstance(found, bool) else None
+
+
+def _refused_message_id() -> str | int | None:
+    """The id of the JSON-RPC request being refused, when its body can be read: a refusal
+    before the MCP view runs (no token, the rate limit, the origin) still answers that request,
+    so clients can match the error to it."""
+    request = current_request.get()
+    if request is None or request.method != "POST":
+        return None
+    try:
+        return message_id(json.loads(request.body))
+    except (RequestDataTooBig, RawPostDataException, ValueError, RecursionError):
+        return None
 
 
 def missing_token(*, mcp: bool = False) -> JsonResponse:
