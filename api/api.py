@@ -113,8 +113,12 @@ def _invalid(request, exc: ValidationError):
         {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
         for error in exc.errors
     ]
-    fields = ", ".join(str(e["loc"][-1]) for e in errors if e["loc"]) or "the request"
-    return problem("validation-error", f"Check {fields}.", errors=errors)
+    # Each field with what it needs, such as the allowed values of an enum: the detail alone
+    # tells a person what to change.
+    fields = "; ".join(
+        f"{error['loc'][-1]}: {error['msg']}" if error["loc"] else error["msg"] for error in errors
+    )
+    return problem("validation-error", f"Check {fields or 'the request'}.", errors=errors)
 
 
 @api.exception_handler(HttpError)
