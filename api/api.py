@@ -10,16 +10,20 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from core.problems import (
+    DESCRIPTIONS,
     PROBLEM_JSON,
     PROBLEMS,
     insufficient_scope,
     missing_token,
     problem,
+    problem_type_url,
     service_unavailable,
 )
 from tokens.permissions import InsufficientScope
@@ -150,11 +154,26 @@ def _server_error(request, exc):
 
 @api.get("/problems/{slug}", auth=None, include_in_schema=False, url_name="problem-type")
 def problem_type(request, slug: str):
-    """What each problem `type` means: the URI the error bodies point to (RFC 9457 §3.1.1)."""
+    """What each problem `type` means: the URI the error bodies point to (RFC 9457 §3.1.1). A
+    page for people who follow the link, JSON for programs."""
     if slug not in PROBLEMS:
         return problem("not-found", f"No problem type {slug!r}.")
     status, title = PROBLEMS[slug]
-    return {"type": settings.PROBLEM_TYPES_URL + slug, "title": title, "status": status}
+    about = {
+        "type": problem_type_url(slug),
+        "title": title,
+        "status": status,
+        "description": DESCRIPTIONS[slug],
+    }
+    if request.get_preferred_type(["application/json", "text/html"]) == "text/html":
+        docs_url = reverse("api-v1:openapi-view")
+        response = HttpResponse(
+            render_to_string("api/problem_type.html", {**about, "docs_url": docs_url})
+        )
+    else:
+        response = JsonResponse(about)
+    response["Vary"] = "Accept"
+    return response
 
 
 api.add_router("/", me_router)
