@@ -16,9 +16,9 @@ from django.urls import reverse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from core.emails import site_url
 from core.problems import (
     DESCRIPTIONS,
-    PROBLEM_JSON,
     PROBLEMS,
     insufficient_scope,
     missing_token,
@@ -28,6 +28,7 @@ from core.problems import (
 )
 from tokens.permissions import InsufficientScope
 
+from . import openapi
 from .leaks import router as leaks_router
 from .me import router as me_router
 from .projects import router as projects_router
@@ -60,22 +61,16 @@ class TesseraAPI(NinjaAPI):
         return operation.view_func.__name__
 
     def get_openapi_schema(self, *args, **kwargs):
-        """Error responses are documented as what they are: application/problem+json. Built
-        once per process: the routes do not change while it runs."""
+        """Built once per process (the routes do not change while it runs), then given the
+        server the request came to: a client generated from it calls the Tessera it came from."""
         key = repr((args, sorted(kwargs.items())))
         cached = self._schemas.get(key)
         if cached is None:
-            cached = self._schemas[key] = self._build_schema(*args, **kwargs)
-        return copy.deepcopy(cached)
-
-    def _build_schema(self, *args, **kwargs):
-        schema = super().get_openapi_schema(*args, **kwargs)
-        for path in schema["paths"].values():
-            for operation in path.values():
-                for status, answer in operation.get("responses", {}).items():
-                    content = answer.get("content", {})
-                    if int(status) >= 400 and "application/json" in content:
-                        content[PROBLEM_JSON] = content.pop("application/json")
+            cached = self._schemas[key] = openapi.finish(
+                super().get_openapi_schema(*args, **kwargs)
+            )
+        schema = copy.deepcopy(cached)
+        schema["servers"] = [{"url": site_url(), "description": "This Tessera"}]
         return schema
 
 
@@ -87,8 +82,9 @@ api = TesseraAPI(
         "Create tokens under Settings → Developer. Errors are RFC 9457 problem details; "
         "lists are paged with `page` and `page_size` and link their pages in `Link`."
     ),
-    servers=[{"url": settings.SITE_URL, "description": "This Tessera"}],
-    openapi_extra={"info": {"license": {"name": "Proprietary"}}},
+    openapi_extra={
+        "info": {"license": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}}
+    },
     auth=BearerToken(),
     urls_namespace="api-v1",
 )

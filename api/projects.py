@@ -40,8 +40,16 @@ class ProjectPage(Schema):
     count: int
 
 
+def _left_out_if_any(schema: dict) -> None:
+    # A query parameter is absent or a value, never null: the schema offers only the enum.
+    choices = [choice for choice in schema.pop("anyOf", []) if choice != {"type": "null"}]
+    schema.update(choices[0] if len(choices) == 1 else {"anyOf": choices})
+
+
 class TaskQuery(PageQuery):
-    status: TaskStatus | None = Field(None, description="Only tasks with this status.")
+    status: TaskStatus | None = Field(
+        None, description="Only tasks with this status.", json_schema_extra=_left_out_if_any
+    )
 
 
 class TaskPage(Schema):

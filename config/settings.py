@@ -66,8 +66,9 @@ if PRODUCTION and not env("SECRET_KEY"):
     raise ImproperlyConfigured("Set SECRET_KEY: TESSERA_PRODUCTION is on.")
 SECRET_KEY = env("SECRET_KEY") or local_secret_key(BASE_DIR / "var" / "secret-key")
 
-# Where people reach Tessera, for links in emails sent outside a request (reminders, alerts).
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# Where people reach Tessera, for links in emails sent outside a request (reminders, alerts):
+# by default where `make run` serves it, on PORT.
+SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
