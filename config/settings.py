@@ -230,6 +230,11 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 
 # Email: the console locally; SMTP when EMAIL_HOST is set (Django 6.1's MAILERS).
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Tessera <no-reply@tessera.localhost>")
+# Who hears of vulnerabilities (/.well-known/security.txt, RFC 9116): comma-separated mailto: or
+# https: URIs, or plain addresses; by default security@ the domain Tessera's emails come from.
+SECURITY_CONTACT = env_list(
+    "SECURITY_CONTACT", "security@" + DEFAULT_FROM_EMAIL.rstrip(">").rpartition("@")[2]
+)
 if env("EMAIL_HOST"):
     MAILERS = {
         "default": {
