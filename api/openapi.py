@@ -112,6 +112,7 @@ def finish(schema: dict) -> dict:
     for path in schema["paths"].values():
         for method, operation in path.items():
             _operation(method, operation)
+            _enum_parameters_by_reference(operation, components.get("schemas", {}))
     schema["paths"] = _without_lone_all_of(schema["paths"])
     components["schemas"] = _without_lone_all_of(components.get("schemas", {}))
     _drop_unused_schemas(schema)
@@ -159,6 +160,19 @@ def _response_headers(method: str, code: int, *, authenticated: bool, paged: boo
     if method == "post" and authenticated and code < 300:
         names.append("Idempotent-Replayed")
     return names
+
+
+def _enum_parameters_by_reference(operation: dict, schemas: dict) -> None:
+    """django-ninja copies an enum into each query parameter that uses it; point back at the
+    component, so generated clients have one TaskStatus, not one per operation."""
+    for parameter in operation.get("parameters", []):
+        inline = parameter.get("schema", {})
+        component = schemas.get(inline.get("title"))
+        if component and "enum" in component and inline.get("enum") == component["enum"]:
+            ref = {"$ref": f"#/components/schemas/{inline['title']}"}
+            if "description" in parameter:
+                ref["description"] = parameter["description"]
+            parameter["schema"] = ref
 
 
 def _without_lone_all_of(node: Any) -> Any:

@@ -74,7 +74,8 @@ def test_the_schema_declares_the_status_filter(client, db):
     listing = schema["paths"]["/api/v1/projects/{project_id}/tasks"]["get"]
     parameters = {p["name"]: p for p in listing["parameters"] if p.get("in") == "query"}
     assert set(parameters) >= {"page", "page_size", "status"}
-    status = parameters["status"]["schema"]
-    assert status["enum"] == ["todo", "in_progress", "done"] and "null" not in json.dumps(status)
+    status = parameters["status"]["schema"]  # the one TaskStatus, never null
+    assert status["$ref"] == "#/components/schemas/TaskStatus" and "null" not in json.dumps(status)
+    assert schema["components"]["schemas"]["TaskStatus"]["enum"] == ["todo", "in_progress", "done"]
     assert parameters["status"].get("required") is not True
     assert parameters["page_size"]["schema"]["maximum"] == MAX_PAGE_SIZE
