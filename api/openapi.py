@@ -7,6 +7,7 @@ from typing import Any
 
 from core.problems import PROBLEM_JSON
 
+SCHEMAS = "#/components/schemas/"
 PAGINATED = "page"  # an operation with this query parameter is a paged list with `Link`
 
 
@@ -194,11 +195,17 @@ def _drop_unused_schemas(schema: dict) -> None:
     """Query parameter models (PageQuery) are spread into parameters, yet django-ninja still
     lists them as components that nothing references."""
     schemas = schema["components"]["schemas"]
-    while True:
-        text = repr({key: value for key, value in schema.items() if key != "components"})
-        text += repr({name: value for name, value in schemas.items()})
-        unused = [name for name in schemas if f"#/components/schemas/{name}'" not in text]
-        if not unused:
-            return
-        for name in unused:
-            del schemas[name]
+    used: set[str] = set()
+    pending = [value for key, value in schema.items() if key != "components"]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith(SCHEMAS) and ref[len(SCHEMAS) :] not in used:
+                used.add(ref[len(SCHEMAS) :])
+                pending.append(schemas.get(ref[len(SCHEMAS) :]))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    for name in set(schemas) - used:
+        del schemas[name]
