@@ -7,7 +7,7 @@ PORT ?= 8000
 BENCH_VENV := .venv-bench
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test check types repeat install chromium lint format lock clean bench loadtest stress wrk
+.PHONY: run test check types repeat install chromium js openapi-check lint format lock clean bench loadtest stress wrk
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Tessera needs Python 3.12 or newer (3.13 preferred)"'
@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing and we are root.
 chromium:
@@ -35,9 +35,24 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing and we are not root: install Debian's chromium package."; exit 1; fi; }
 
+# Real OpenAPI clients (Redocly, openapi-typescript, tsc) for tests/api/test_openapi_clients.py,
+# pinned in tests/api/js/package-lock.json; where npm is missing, those tests skip.
+JS := tests/api/js
+$(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+js:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) -s --no-print-directory $(JS)/node_modules/.installed; \
+	else echo "npm is missing: the OpenAPI client checks (tests/api/test_openapi_clients.py) will skip."; fi
+
+# The served schema through those clients, and the structural checks of it.
+openapi-check: install js
+	$(BIN)/pytest -q tests/api/test_openapi_clients.py tests/api/test_openapi.py
+
 # Every test, browser tests included; BROWSER=0 leaves those out (CI runs them once).
 BROWSER ?= 1
-test: install chromium
+test: install chromium js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -101,4 +116,4 @@ lock: install
 	cd bench && ../$(BIN)/$(LOCK) requirements.in -o requirements.txt
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) db.sqlite3 var
+	rm -rf $(VENV) $(BENCH_VENV) $(JS)/node_modules db.sqlite3 var

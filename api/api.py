@@ -10,20 +10,25 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from core.emails import site_url
 from core.problems import (
-    PROBLEM_JSON,
+    DESCRIPTIONS,
     PROBLEMS,
     insufficient_scope,
     missing_token,
     problem,
+    problem_type_url,
     service_unavailable,
 )
 from tokens.permissions import InsufficientScope
 
+from . import openapi
 from .leaks import router as leaks_router
 from .me import router as me_router
 from .projects import router as projects_router
@@ -56,22 +61,16 @@ class TesseraAPI(NinjaAPI):
         return operation.view_func.__name__
 
     def get_openapi_schema(self, *args, **kwargs):
-        """Error responses are documented as what they are: application/problem+json. Built
-        once per process: the routes do not change while it runs."""
+        """Built once per process (the routes do not change while it runs), then given the
+        server the request came to: a client generated from it calls the Tessera it came from."""
         key = repr((args, sorted(kwargs.items())))
         cached = self._schemas.get(key)
         if cached is None:
-            cached = self._schemas[key] = self._build_schema(*args, **kwargs)
-        return copy.deepcopy(cached)
-
-    def _build_schema(self, *args, **kwargs):
-        schema = super().get_openapi_schema(*args, **kwargs)
-        for path in schema["paths"].values():
-            for operation in path.values():
-                for status, answer in operation.get("responses", {}).items():
-                    content = answer.get("content", {})
-                    if int(status) >= 400 and "application/json" in content:
-                        content[PROBLEM_JSON] = content.pop("application/json")
+            cached = self._schemas[key] = openapi.finish(
+                super().get_openapi_schema(*args, **kwargs)
+            )
+        schema = copy.deepcopy(cached)
+        schema["servers"] = [{"url": site_url(), "description": "This Tessera"}]
         return schema
 
 
@@ -83,8 +82,9 @@ api = TesseraAPI(
         "Create tokens under Settings → Developer. Errors are RFC 9457 problem details; "
         "lists are paged with `page` and `page_size` and link their pages in `Link`."
     ),
-    servers=[{"url": settings.SITE_URL, "description": "This Tessera"}],
-    openapi_extra={"info": {"license": {"name": "Proprietary"}}},
+    openapi_extra={
+        "info": {"license": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}}
+    },
     auth=BearerToken(),
     urls_namespace="api-v1",
 )
@@ -113,8 +113,12 @@ def _invalid(request, exc: ValidationError):
         {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
         for error in exc.errors
     ]
-    fields = ", ".join(str(e["loc"][-1]) for e in errors if e["loc"]) or "the request"
-    return problem("validation-error", f"Check {fields}.", errors=errors)
+    # Each field with what it needs, such as the allowed values of an enum: the detail alone
+    # tells a person what to change.
+    fields = "; ".join(
+        f"{error['loc'][-1]}: {error['msg']}" if error["loc"] else error["msg"] for error in errors
+    )
+    return problem("validation-error", f"Check {fields or 'the request'}.", errors=errors)
 
 
 @api.exception_handler(HttpError)
@@ -146,11 +150,26 @@ def _server_error(request, exc):
 
 @api.get("/problems/{slug}", auth=None, include_in_schema=False, url_name="problem-type")
 def problem_type(request, slug: str):
-    """What each problem `type` means: the URI the error bodies point to (RFC 9457 §3.1.1)."""
+    """What each problem `type` means: the URI the error bodies point to (RFC 9457 §3.1.1). A
+    page for people who follow the link, JSON for programs."""
     if slug not in PROBLEMS:
         return problem("not-found", f"No problem type {slug!r}.")
     status, title = PROBLEMS[slug]
-    return {"type": settings.PROBLEM_TYPES_URL + slug, "title": title, "status": status}
+    about = {
+        "type": problem_type_url(slug),
+        "title": title,
+        "status": status,
+        "description": DESCRIPTIONS[slug],
+    }
+    if request.get_preferred_type(["application/json", "text/html"]) == "text/html":
+        docs_url = reverse("api-v1:openapi-view")
+        response = HttpResponse(
+            render_to_string("api/problem_type.html", {**about, "docs_url": docs_url})
+        )
+    else:
+        response = JsonResponse(about)
+    response["Vary"] = "Accept"
+    return response
 
 
 api.add_router("/", me_router)

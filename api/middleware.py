@@ -149,6 +149,11 @@ class IdempotencyMiddleware:
         return response
 
 
+def _opaque(etag: str) -> str:
+    """An entity tag without its weakness indicator, for the weak comparison."""
+    return etag.removeprefix("W/")
+
+
 class ApiConventionsMiddleware:
     """HTTP as API clients expect it on /api/: HEAD answers like GET without a body; OPTIONS (not
     a CORS preflight, which django-cors-headers answers) lists the methods in Allow; a wrong
@@ -183,11 +188,13 @@ class ApiConventionsMiddleware:
 
     @staticmethod
     def _cacheable(request, response):
-        """An ETag (RFC 9110 §8.8.3) from the body; a matching If-None-Match gets 304. The answer
-        depends on the token and, for browsers, on CORS: private, varying on both."""
+        """An ETag (RFC 9110 §8.8.3) from the body; a matching If-None-Match gets 304, compared
+        weakly as RFC 9110 §13.1.2 says (W/"x" matches "x": caches and proxies that transform a
+        body mark its tag weak). The answer depends on the token and, for browsers, on CORS:
+        private, varying on both."""
         etag = f'"{hashlib.md5(response.content, usedforsecurity=False).hexdigest()}"'
         asked = request.META.get("HTTP_IF_NONE_MATCH")
-        if asked and (asked.strip() == "*" or etag in parse_etags(asked)):
+        if asked and (asked.strip() == "*" or etag in map(_opaque, parse_etags(asked))):
             response = HttpResponseNotModified()
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"

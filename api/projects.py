@@ -3,7 +3,7 @@ module's check-then-fetch functions, and answers with the schemas in projects/sc
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Path, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from core.forms import MAX_ID
 from projects import services
@@ -14,6 +14,7 @@ from projects.schemas import (
     TaskIn,
     TaskOut,
     TaskPatch,
+    TaskStatus,
 )
 from tokens.permissions import (
     PROJECTS_WRITE,
@@ -37,6 +38,18 @@ TaskId = Path(..., ge=1, le=MAX_ID)
 class ProjectPage(Schema):
     items: list[ProjectOut]
     count: int
+
+
+def _left_out_if_any(schema: dict) -> None:
+    # A query parameter is absent or a value, never null: the schema offers only the enum.
+    choices = [choice for choice in schema.pop("anyOf", []) if choice != {"type": "null"}]
+    schema.update(choices[0] if len(choices) == 1 else {"anyOf": choices})
+
+
+class TaskQuery(PageQuery):
+    status: TaskStatus | None = Field(
+        None, description="Only tasks with this status.", json_schema_extra=_left_out_if_any
+    )
 
 
 class TaskPage(Schema):
@@ -92,9 +105,12 @@ def delete_project(request, project_id: int = ProjectId):
     summary="List a project's tasks",
 )
 def list_tasks(
-    request, response: HttpResponse, query: Query[PageQuery], project_id: int = ProjectId
+    request, response: HttpResponse, query: Query[TaskQuery], project_id: int = ProjectId
 ):
-    return paginate(request, response, tasks_for(request.auth, project_pk=project_id), query)
+    tasks = tasks_for(request.auth, project_pk=project_id)
+    if query.status is not None:
+        tasks = tasks.filter(status=query.status)
+    return paginate(request, response, tasks, query)
 
 
 @router.post(

@@ -77,8 +77,9 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when TESSERA_PRODUCTION is on.")
 SECRET_KEY = env("SECRET_KEY") or local_secret_key(BASE_DIR / "var" / "secret-key")
 
-# Where people reach Tessera, for links in emails sent outside a request (reminders, alerts).
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# Where people reach Tessera, for links in emails sent outside a request (reminders, alerts):
+# by default where `make run` serves it, on PORT.
+SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -247,6 +248,11 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 
 # Email: the console locally; SMTP when EMAIL_HOST is set (Django 6.1's MAILERS).
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Tessera <no-reply@tessera.localhost>")
+# Who hears of vulnerabilities (/.well-known/security.txt, RFC 9116): comma-separated mailto: or
+# https: URIs, or plain addresses; by default security@ the domain Tessera's emails come from.
+SECURITY_CONTACT = env_list(
+    "SECURITY_CONTACT", "security@" + DEFAULT_FROM_EMAIL.rstrip(">").rpartition("@")[2]
+)
 if env("EMAIL_HOST"):
     MAILERS = {
         "default": {

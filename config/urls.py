@@ -4,15 +4,19 @@ from django.urls import include, path, re_path
 
 from api.api import api
 
-from .views import api_not_found, healthz, home, organization_switch
+from .views import api_not_found, healthz, home, organization_switch, security_txt
 
 # The admin signs in through allauth too: same throttles, same two factors.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     # The API and MCP first: Django tries patterns in order, and these take most requests.
+    # django-ninja's own root view answers an HTML 404 page: the API's root is a problem too.
+    path("api/v1/", api_not_found, {"rest": "v1/"}),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    # Before MCP's: its /.well-known/ catch-all answers that there is no OAuth server.
+    path(".well-known/security.txt", security_txt, name="security-txt"),
     path("", include("mcp_server.urls")),
     path("healthz", healthz, name="healthz"),
     path("", home, name="home"),

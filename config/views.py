@@ -2,14 +2,18 @@
 error pages. They sit above every app, so they may name any app's pages."""
 
 import sys
+from datetime import UTC, timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_safe
 
 from core.http import is_mcp_path, is_token_path
 from core.problems import problem, service_unavailable
@@ -44,6 +48,31 @@ def organization_switch(request):
 def healthz(request):
     """Liveness for load balancers and the load test: no database, no session, no auth."""
     return JsonResponse({"status": "ok"})
+
+
+SECURITY_TXT_LIFETIME = timedelta(days=180)  # RFC 9116 §2.5.5: less than a year ahead
+
+
+@require_safe
+def security_txt(request):
+    """/.well-known/security.txt (RFC 9116): whom to tell of a vulnerability, and the policy for
+    the commonest report, a leaked token (POST /api/v1/credentials/revoke revokes it at once).
+    Expires moves with the calendar, a day at a time, so the file never goes stale."""
+    site = request.build_absolute_uri("/").rstrip("/")
+    expires = (timezone.now() + SECURITY_TXT_LIFETIME).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    docs = reverse("api-v1:openapi-view")
+    lines = [
+        *(f"Contact: {c if ':' in c else 'mailto:' + c}" for c in settings.SECURITY_CONTACT),
+        f"Expires: {expires.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
+        "Preferred-Languages: en",
+        f"Canonical: {site}{request.path}",
+        f"Policy: {site}{docs}#/Leaked%20tokens/revoke_credentials",
+    ]
+    response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def api_not_found(request, rest=""):

@@ -7,15 +7,20 @@ detail, and `errors` or `scope` where they apply). Authentication failures also 
 SDKs show the reason instead of a generic failure.
 """
 
+import json
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.http.request import RawPostDataException
+
+from .emails import current_request, site_url
 
 REALM = "tessera"
 PROBLEM_JSON = "application/problem+json"
 
-# slug: (status, title). The documentation of each is at settings.PROBLEM_TYPES_URL + slug.
+# slug: (status, title). The documentation of each is at problem_type_url(slug).
 PROBLEMS: dict[str, tuple[int, str]] = {
     "bad-request": (400, "Bad request"),
     "missing-token": (401, "Authentication required"),
@@ -40,6 +45,53 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "server-error": (500, "Internal server error"),
     "service-unavailable": (503, "Service unavailable"),
 }
+# What each problem means and what to do about it: the page its `type` leads to.
+DESCRIPTIONS: dict[str, str] = {
+    "bad-request": "The request could not be read: a body that is not JSON, or a header out of "
+    "shape (an Idempotency-Key must be 1 to 255 printable ASCII characters). Fix the request "
+    "and send it again.",
+    "missing-token": "The request carried no token. Send one as `Authorization: Bearer <token>`; "
+    "create it under Settings → Developer.",
+    "malformed-token": "What was sent is not a Tessera token: its shape or checksum is wrong, "
+    "often from a copy that lost characters. Copy the whole token again.",
+    "unknown-token": "The token is well formed but no such token exists. It may have been "
+    "deleted with its organization, or belong to another Tessera.",
+    "token-revoked": "The token was revoked (by its owner, an admin, a leak report or a policy) "
+    "and works nowhere any more. Create a new one.",
+    "token-expired": "The token passed its expiry date. Create a new one, or rotate tokens "
+    "before they expire: Tessera-Token-Expires on every answer says when.",
+    "token-rotated": "The token was replaced by a rotation and its overlap window is over. Use "
+    "the token that replaced it.",
+    "owner-inactive": "The person the token acts for was removed from the organization or "
+    "deactivated, so the token can do nothing.",
+    "two-factor-required": "The organization requires two-factor authentication and the token's "
+    "owner has not set it up. The owner sets it up under Settings → Security.",
+    "insufficient-scope": "The token lacks the scope this operation needs (the problem's `scope` "
+    "names it), or its owner's role does not allow it. Create a token with that scope.",
+    "forbidden-origin": "The request came from a web page whose origin may not call this "
+    "endpoint. Call it from a server or an allowed origin.",
+    "ip-not-allowed": "The token may only be used from certain addresses, and this request came "
+    "from another one.",
+    "agent-connection-required": "The organization keeps MCP for agent connections. Connect the "
+    "agent under Settings → Agents instead of using a personal token.",
+    "not-found": "Nothing is at this address, or nothing this token may see: objects outside "
+    "the token's organization or projects look exactly like objects that never existed.",
+    "method-not-allowed": "This address does not take that HTTP method. The Allow header lists "
+    "the ones it takes.",
+    "conflict": "A request with the same Idempotency-Key is still being answered. Wait for it, "
+    "then retry with the same key to get its answer.",
+    "payload-too-large": "The request body is larger than the server accepts. Send less.",
+    "validation-error": "The request was read but some values are not acceptable. `detail` says "
+    "what to change and `errors` lists each field with its problem.",
+    "idempotency-key-reused": "This Idempotency-Key was already used for a different request. "
+    "Use a new key for each distinct request.",
+    "rate-limited": "The token (or, for unauthenticated endpoints, the address) made too many "
+    "requests this minute. Wait the seconds Retry-After says; RateLimit says where it stands.",
+    "server-error": "Something failed on the server's side. It was logged with the request's "
+    "X-Request-Id; quote that id when you report it.",
+    "service-unavailable": "The server cannot reach its database for a moment. Retry after the "
+    "seconds Retry-After says.",
+}
 # What each authentication failure is, as RFC 6750 and the problem type name it.
 BEARER_ERRORS = {
     "missing-token": None,
@@ -60,12 +112,21 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def problem_type_url(slug: str) -> str:
+    """The absolute URI of a problem type (RFC 9457 §3.1.1): on the host the request came to,
+    or SITE_URL outside a request, unless PROBLEM_TYPES_URL is absolute itself."""
+    base = settings.PROBLEM_TYPES_URL
+    if base.startswith("/"):
+        base = site_url() + base
+    return base + slug
+
+
 def problem(slug: str, detail: str, *, status: int | None = None, **extra: Any) -> JsonResponse:
     """An RFC 9457 problem response; `extra` adds members such as `errors` or `scope`."""
     default_status, title = PROBLEMS[slug]
     status = status or default_status
     body = {
-        "type": settings.PROBLEM_TYPES_URL + slug,
+        "type": problem_type_url(slug),
         "title": title,
         "status": status,
         "detail": detail,
@@ -96,7 +157,7 @@ def refusal(
     /mcp, with the headers a client needs to act on it."""
     status = PROBLEMS[slug][0]
     if mcp:
-        data = {"status": status, "type": settings.PROBLEM_TYPES_URL + slug}
+        data = {"status": status, "type": problem_type_url(slug)}
         error = BEARER_ERRORS.get(slug)
         if slug in BEARER_ERRORS:
             data["error"] = error or "missing_token"
@@ -105,7 +166,7 @@ def refusal(
             data["scope"] = scope
         body = {
             "jsonrpc": "2.0",
-            "id": None,
+            "id": _refused_message_id(),
             "error": {"code": MCP_CODES.get(status, -32000), "message": detail, "data": data},
         }
         response = JsonResponse(body, status=status)
@@ -117,6 +178,26 @@ def refusal(
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def message_id(message: Any) -> str | int | None:
+    """A JSON-RPC message's id when it has a valid one (a string or an integer), else None: the
+    one case where JSON-RPC 2.0 §5 answers with a null id."""
+    found = message.get("id") if isinstance(message, dict) else None
+    return found if isinstance(found, str | int) and not isinstance(found, bool) else None
+
+
+def _refused_message_id() -> str | int | None:
+    """The id of the JSON-RPC request being refused, when its body can be read: a refusal
+    before the MCP view runs (no token, the rate limit, the origin) still answers that request,
+    so clients can match the error to it."""
+    request = current_request.get()
+    if request is None or request.method != "POST":
+        return None
+    try:
+        return message_id(json.loads(request.body))
+    except (RequestDataTooBig, RawPostDataException, ValueError, RecursionError):
+        return None
 
 
 def missing_token(*, mcp: bool = False) -> JsonResponse:

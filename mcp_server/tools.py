@@ -4,13 +4,24 @@ can do exactly what the same token could over REST and answers with the same JSO
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 from core.forms import MAX_ID
 from projects import services
-from projects.schemas import TaskStatus, TaskText, TaskTitle, project_data, task_data
+from projects.schemas import (
+    ProjectOut,
+    TaskOut,
+    TaskStatus,
+    TaskText,
+    TaskTitle,
+    project_data,
+    task_data,
+)
 from tokens.permissions import (
     TASKS_WRITE,
     InsufficientScope,
@@ -20,7 +31,15 @@ from tokens.permissions import (
     tasks_for,
 )
 
-LIST_LIMIT = 200
+from . import cursors
+
+PAGE_SIZE = 200  # items per page of a listing tool; `nextCursor` leads to the next page
+CURSOR_HELP = "Where to go on: the nextCursor of the previous page. Leave it out at first."
+NEXT_CURSOR_HELP = "Present when more remain: pass it as cursor to get the next page."
+
+
+def _left_out_when_none(schema: dict) -> None:
+    schema.pop("default", None)  # absent, never null, on the last page
 
 
 class Arguments(BaseModel):
@@ -31,9 +50,29 @@ class NoArguments(Arguments):
     pass
 
 
+class ProjectListArguments(Arguments):
+    cursor: str | None = Field(None, max_length=1000, description=CURSOR_HELP)
+
+
 class ProjectArguments(Arguments):
     project_id: int = Field(ge=1, le=MAX_ID, description="The project's id, from list_projects")
     status: TaskStatus | None = Field(None, description="Only tasks with this status")
+    cursor: str | None = Field(None, max_length=1000, description=CURSOR_HELP)
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectOut]
+    nextCursor: str | SkipJsonSchema[None] = Field(
+        None, description=NEXT_CURSOR_HELP, json_schema_extra=_left_out_when_none
+    )
+
+
+class TaskList(BaseModel):
+    project_id: int
+    tasks: list[TaskOut]
+    nextCursor: str | SkipJsonSchema[None] = Field(
+        None, description=NEXT_CURSOR_HELP, json_schema_extra=_left_out_when_none
+    )
 
 
 class TaskArguments(Arguments):
@@ -54,15 +93,38 @@ class UpdateTaskArguments(Arguments):
     status: TaskStatus | None = None
 
 
-def list_projects(token, args: NoArguments) -> dict:
-    return {"projects": [project_data(p) for p in projects_for(token)[:LIST_LIMIT]]}
+def list_projects(token, args: ProjectListArguments) -> dict:
+    projects = projects_for(token)
+    if args.cursor is not None:
+        name, pk = cursors.read(args.cursor, "list_projects", (str, int))
+        projects = projects.filter(Q(name__gt=name) | Q(name=name, pk__gt=pk))
+    page, last = _page(projects)
+    data: dict = {"projects": [project_data(p) for p in page]}
+    if last is not None:
+        data["nextCursor"] = cursors.make("list_projects", (last.name, last.pk))
+    return data
 
 
 def list_tasks(token, args: ProjectArguments) -> dict:
     tasks = tasks_for(token, project_pk=args.project_id)
     if args.status:
         tasks = tasks.filter(status=args.status)
-    return {"project_id": args.project_id, "tasks": [task_data(t) for t in tasks[:LIST_LIMIT]]}
+    if args.cursor is not None:
+        (pk,) = cursors.read(args.cursor, "list_tasks", (int,))
+        tasks = tasks.filter(pk__gt=pk)
+    page, last = _page(tasks)
+    data: dict = {"project_id": args.project_id, "tasks": [task_data(t) for t in page]}
+    if last is not None:
+        data["nextCursor"] = cursors.make("list_tasks", (last.pk,))
+    return data
+
+
+def _page(queryset) -> tuple[list, Any]:
+    """One page, in one query, and its last item when more remain after it (else None)."""
+    rows = list(queryset[: PAGE_SIZE + 1])
+    if len(rows) > PAGE_SIZE:
+        return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]
+    return rows, None
 
 
 def get_task(token, args: TaskArguments) -> dict:
@@ -95,28 +157,36 @@ class Tool:
     arguments: type[Arguments]
     run: Callable
     writes: bool = False
+    output: type[BaseModel] | None = None
 
     def definition(self) -> dict:
         schema = self.arguments.model_json_schema()
         schema.pop("title", None)
-        return {
+        definition = {
             "name": self.name,
             "title": self.title,
             "description": self.description,
             "inputSchema": schema,
             "annotations": {"readOnlyHint": not self.writes, "openWorldHint": False},
         }
+        if self.output is not None:
+            output = self.output.model_json_schema()
+            output.pop("title", None)
+            definition["outputSchema"] = output
+        return definition
 
 
 TOOLS = {
     tool.name: tool
     for tool in [
         Tool("list_projects", "List projects",
-             "List the projects this token can reach in its organization. Needs projects:read.",
-             NoArguments, list_projects),
+             "List the projects this token can reach in its organization, 200 at a time: while "
+             "more remain, the answer's nextCursor, passed as cursor, gives the next ones. "
+             "Needs projects:read.", ProjectListArguments, list_projects, output=ProjectList),
         Tool("list_tasks", "List a project's tasks",
-             "List the tasks of one project, optionally only those with a given status. "
-             "Needs tasks:read.", ProjectArguments, list_tasks),
+             "List the tasks of one project, optionally only those with a given status, 200 at "
+             "a time: while more remain, the answer's nextCursor, passed as cursor, gives the "
+             "next ones. Needs tasks:read.", ProjectArguments, list_tasks, output=TaskList),
         Tool("get_task", "Get a task", "Read one task by id. Needs tasks:read.",
              TaskArguments, get_task),
         Tool("create_task", "Create a task",
@@ -140,6 +210,8 @@ def call_tool(tool: Tool, token, arguments: dict) -> tuple[dict, int]:
         return _error(f"Invalid arguments: {problems}"), 422
     try:
         data = tool.run(token, args)
+    except cursors.BadCursor as exc:
+        return _error(f"Invalid arguments: cursor: {exc}"), 422
     except InsufficientScope as exc:
         return _error(f"Refused: {exc.description} (missing scope: {exc.scope})"), 403
     except ObjectDoesNotExist as exc:

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from audit.services import audit_write
+from core import problems
 from core.http import client_ip
 from core.problems import missing_token, refusal, service_unavailable
 from tokens.models import Token
@@ -149,7 +150,12 @@ def _message(request) -> dict:
         ) from exc
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
         raise Refused(
-            _error(None, INVALID_REQUEST, "Expected one JSON-RPC 2.0 message", status=400)
+            _error(
+                problems.message_id(message),
+                INVALID_REQUEST,
+                "Expected one JSON-RPC 2.0 message",
+                400,
+            )
         )
     return message
 
@@ -161,11 +167,18 @@ def _request(request, message: dict) -> tuple[str, str | int, dict]:
         if "result" in message or "error" in message:
             raise Refused(HttpResponse(status=202))  # a response to a server request
         raise Refused(
-            _error(message.get("id"), INVALID_REQUEST, "A request needs a method", status=400)
+            _error(
+                problems.message_id(message),
+                INVALID_REQUEST,
+                "A request needs a method",
+                status=400,
+            )
         )
     if not isinstance(method, str):
         raise Refused(
-            _error(message.get("id"), INVALID_REQUEST, "method must be a string", status=400)
+            _error(
+                problems.message_id(message), INVALID_REQUEST, "method must be a string", status=400
+            )
         )
     if "id" not in message:
         raise Refused(HttpResponse(status=202))  # a notification: accepted, no answer

@@ -46,7 +46,7 @@ def test_every_error_is_a_problem_document(client, secret, request_args, status,
     assert response.status_code == status
     assert response["Content-Type"] == PROBLEM
     body = response.json()
-    assert body["type"] == f"/api/v1/problems/{slug}" and body["status"] == status
+    assert body["type"] == f"http://testserver/api/v1/problems/{slug}" and body["status"] == status
     assert body["title"] and body["detail"]
     assert client.get(body["type"]).json()["status"] == status  # the type documents itself
 
@@ -153,7 +153,7 @@ def test_a_retried_post_with_the_same_key_is_done_once(client, secret, project):
     assert Task.objects.filter(title="Once").count() == 1
     other = post(client, path, {"title": "Other"}, secret, HTTP_IDEMPOTENCY_KEY="k-1")
     assert other.status_code == 422
-    assert other.json()["type"] == "/api/v1/problems/idempotency-key-reused"
+    assert other.json()["type"] == "http://testserver/api/v1/problems/idempotency-key-reused"
 
 
 def test_a_key_is_forgotten_after_a_day_and_never_shared_between_tokens(
@@ -191,7 +191,7 @@ def test_every_authenticated_answer_says_where_the_token_stands(client, secret, 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     refused = answers[-1]
     assert refused["Retry-After"] == "65" and refused["Content-Type"] == PROBLEM
-    assert refused.json()["type"] == "/api/v1/problems/rate-limited"
+    assert refused.json()["type"] == "http://testserver/api/v1/problems/rate-limited"
 
 
 def test_a_304_does_not_count_against_the_limit(client, secret, project, settings):

@@ -84,7 +84,10 @@ def test_invalid_bodies_get_422_with_field_messages(api, project, method, path, 
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     problem = response.json()
-    assert problem["type"] == "/api/v1/problems/validation-error" and field in problem["detail"]
+    assert (
+        problem["type"] == "http://testserver/api/v1/problems/validation-error"
+        and field in problem["detail"]
+    )
     assert any(error["loc"][-1] == field and error["msg"] for error in problem["errors"])
 
 
@@ -92,7 +95,7 @@ def test_unparseable_json_is_a_400(api, project):
     response = api.send("post", f"/projects/{project.pk}/tasks", raw="{not json")
     assert response.status_code == 400
     assert response.json() == {
-        "type": "/api/v1/problems/bad-request",
+        "type": "http://testserver/api/v1/problems/bad-request",
         "title": "Bad request",
         "status": 400,
         "detail": "Cannot parse request body",
@@ -101,7 +104,7 @@ def test_unparseable_json_is_a_400(api, project):
 
 def test_unknown_ids_and_paths_are_problem_404s(api):
     assert api.get("/projects/999999").status_code == 404
-    assert api.get("/tasks/999999").json()["type"] == "/api/v1/problems/not-found"
+    assert api.get("/tasks/999999").json()["type"] == "http://testserver/api/v1/problems/not-found"
     for path in ["/nothing-here", "/../v2/projects"]:
         response = api.get(path)
         assert response.status_code == 404
@@ -140,7 +143,7 @@ def test_an_unexpected_failure_is_a_json_500_without_a_traceback(api, monkeypatc
     monkeypatch.setattr("api.projects.projects_for", broken)
     response = api.get("/projects")
     assert response.status_code == 500
-    assert response.json()["type"] == "/api/v1/problems/server-error"
+    assert response.json()["type"] == "http://testserver/api/v1/problems/server-error"
     assert b"boom" not in response.content
 
 

@@ -142,7 +142,7 @@ def test_a_refusal_is_a_json_rpc_error_that_says_why(client, user, org):
     assert error["message"] == "The access token was revoked."
     assert error["data"] == {
         "status": 401,
-        "type": "/api/v1/problems/token-revoked",
+        "type": "http://testserver/api/v1/problems/token-revoked",
         "error": "invalid_token",
         "error_description": "The access token was revoked.",
     }

@@ -125,3 +125,27 @@ def test_a_revoked_token_is_refused(world):
     # The 401's body is a JSON-RPC error, so the SDK reports why instead of a generic failure.
     messages = " ".join(str(error) for error in leaves(refused.value))
     assert "The access token was revoked." in messages, messages
+
+
+def test_the_sdk_pages_through_450_tasks_with_next_cursor(world):
+    project = world["project"]
+    Task.objects.bulk_create(Task(project=project, title=f"Task {n}") for n in range(449))
+
+    async def steps(client):
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        pages, arguments = [], {"project_id": project.pk}
+        while True:
+            # The SDK checks each answer against the tool's outputSchema.
+            result = await client.call_tool("list_tasks", arguments)
+            assert not result.is_error, result
+            pages.append(result.structured_content["tasks"])
+            cursor = result.structured_content.get("nextCursor")
+            if cursor is None:
+                return tools, pages
+            arguments = {"project_id": project.pk, "cursor": cursor}
+
+    tools, pages = run(world["url"], world["read_write"], steps)
+    assert "nextCursor" in tools["list_tasks"].output_schema["properties"]
+    assert "cursor" in tools["list_tasks"].input_schema["properties"]
+    assert [len(page) for page in pages] == [200, 200, 50]
+    assert len({task["id"] for page in pages for task in page}) == 450

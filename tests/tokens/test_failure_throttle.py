@@ -31,7 +31,7 @@ def test_unusable_tokens_get_401_up_to_the_limit_then_429_with_retry_after(clien
     assert response.status_code == 429
     # The failures of 10:00:05 leave the rolling minute with their five-second bucket, at 10:01:10.
     assert response["Retry-After"] == "65"
-    assert response.json()["type"] == "/api/v1/problems/rate-limited"
+    assert response.json()["type"] == "http://testserver/api/v1/problems/rate-limited"
 
 
 @time_machine.travel("2026-11-23 10:00:05", tick=False)

@@ -59,7 +59,7 @@ def test_an_address_outside_the_list_is_refused_over_rest_with_a_clear_reason(cl
     assert response.status_code == 403
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
-    assert body["type"] == "/api/v1/problems/ip-not-allowed"
+    assert body["type"] == "http://testserver/api/v1/problems/ip-not-allowed"
     assert "may not be used from 192.0.2.9" in body["detail"]
     assert client.get("/api/v1/problems/ip-not-allowed").json()["status"] == 403
 
@@ -69,7 +69,7 @@ def test_an_address_outside_the_list_is_refused_over_mcp(client, allowed):
     assert response.status_code == 403
     error = response.json()["error"]
     assert error["code"] == -32003 and "may not be used from 192.0.2.9" in error["message"]
-    assert error["data"]["type"] == "/api/v1/problems/ip-not-allowed"
+    assert error["data"]["type"] == "http://testserver/api/v1/problems/ip-not-allowed"
 
 
 def test_a_refused_use_is_logged(client, allowed):

@@ -39,7 +39,7 @@ def assert_invalid(response, description: str):
     assert f'error_description="{description}"' in challenge(response)
     assert response["Content-Type"] == "application/problem+json"
     assert response.json() == {
-        "type": f"/api/v1/problems/{REASONS[description]}",
+        "type": f"http://testserver/api/v1/problems/{REASONS[description]}",
         "title": response.json()["title"],
         "status": 401,
         "detail": description,
@@ -51,7 +51,7 @@ def test_missing_token_gets_a_bare_bearer_challenge(client, db):
     response = client.get(ME)
     assert response.status_code == 401
     assert challenge(response) == 'Bearer realm="tessera"'
-    assert response.json()["type"] == "/api/v1/problems/missing-token"
+    assert response.json()["type"] == "http://testserver/api/v1/problems/missing-token"
 
 
 @pytest.mark.parametrize(
@@ -179,7 +179,7 @@ def test_deleting_an_organization_or_a_user_takes_their_tokens_without_an_error(
 def test_the_api_never_accepts_the_session_cookie(signed_in):
     response = signed_in.get(ME)
     assert response.status_code == 401
-    assert response.json()["type"] == "/api/v1/problems/missing-token"
+    assert response.json()["type"] == "http://testserver/api/v1/problems/missing-token"
 
 
 def test_the_web_ui_never_accepts_a_token(client, user, org):

@@ -161,7 +161,7 @@ def test_mcp_refuses_a_personal_token_where_agents_must_use_agent_connections(
         response = mcp_call(client, secret, "ping")
     assert response.status_code == 403
     error = response.json()["error"]
-    assert error["data"]["type"] == "/api/v1/problems/agent-connection-required"
+    assert error["data"]["type"] == "http://testserver/api/v1/problems/agent-connection-required"
     assert "Acme requires agents to use agent connections" in error["message"]
     assert mcp_call(client, agent_secret, "ping").json()["result"] == {}
     # The JSON API is not for agents only: the personal token still works there.

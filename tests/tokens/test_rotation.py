@@ -36,7 +36,7 @@ def status_of(client, secret) -> int:
 
 def assert_refused_as_rotated(response):
     assert response.status_code == 401
-    assert response.json()["type"] == "/api/v1/problems/token-rotated"
+    assert response.json()["type"] == "http://testserver/api/v1/problems/token-rotated"
     assert response.json()["detail"] == ROTATED
     assert response["WWW-Authenticate"] == (
         f'Bearer realm="tessera", error="invalid_token", error_description="{ROTATED}"'
