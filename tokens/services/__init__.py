@@ -15,14 +15,23 @@ from .revocation import (
     token_revoke_all,
     token_revoke_leaked,
     token_revoke_many,
+    token_revoke_self,
 )
-from .rotation import MAX_ROTATION_OVERLAP, ROTATION_OVERLAPS, token_rotate
+from .rotation import (
+    MAX_ROTATION_OVERLAP,
+    ROTATION_OVERLAPS,
+    SELF,
+    TokenAlreadyRotated,
+    token_rotate,
+)
 
 __all__ = [
     "MAX_REPORTED_CREDENTIALS",
     "MAX_REPORTED_LENGTH",
     "MAX_ROTATION_OVERLAP",
     "ROTATION_OVERLAPS",
+    "SELF",
+    "TokenAlreadyRotated",
     "TokenValidationError",
     "project_token_create",
     "project_tokens_revoke",
@@ -32,5 +41,6 @@ __all__ = [
     "token_revoke_all",
     "token_revoke_leaked",
     "token_revoke_many",
+    "token_revoke_self",
     "token_rotate",
 ]
