@@ -98,6 +98,13 @@ def logout(state: State, revoke: bool, yes: bool) -> None:
     The token itself keeps working until it is revoked: --revoke does that first (asking,
     unless --yes), or revoke it under Settings → Developer.
     """
+    try:
+        state.saved()
+    except Failure:
+        if revoke:
+            raise
+        _remove_damaged()
+        return
     url = state.url()
     saved = state.saved().token_for(url)
     if revoke:
@@ -122,6 +129,15 @@ def logout(state: State, revoke: bool, yes: bool) -> None:
         click.echo(f"Not logged in to {url}: there was no saved token.")
     if os.environ.get(TOKEN_ENV):
         click.echo(f"tessera: note: {TOKEN_ENV} is set and is still used.", err=True)
+
+
+def _remove_damaged() -> None:
+    """A file tessera cannot read holds no token it can use: logging out removes it."""
+    try:
+        config.delete()
+    except config.ConfigError as exc:
+        raise Failure(str(exc)) from None
+    click.echo(f"Logged out: {config.config_path()} could not be read, so it is deleted.")
 
 
 def _revoke(state: State, *, url: str, token: str) -> None:

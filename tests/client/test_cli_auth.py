@@ -82,6 +82,16 @@ def test_a_single_token_config_file_is_migrated_and_stays_private():
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_logout_removes_a_config_file_it_cannot_read():
+    path = config.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    assert "run tessera logout, then login" in failure(invoke(["whoami"], me, token=None)[0])
+    result, _ = invoke(["logout"], me, token=None)
+    assert result.exit_code == 0, result.output
+    assert not path.exists()
+
+
 def test_auth_status_checks_every_saved_server_and_says_which_failed():
     config.save(url=A, token=SECRET)
     config.save(url=B, token=OTHER)
