@@ -245,13 +245,6 @@ def _summarize(errors: list) -> str:
     return "; ".join(parts)
 
 
-def _same_url(a: str, b: str) -> bool:
-    try:
-        return normalize_url(a) == normalize_url(b)
-    except ValueError:
-        return False
-
-
 # Global options, accepted before the command (`tessera -o json tasks list`) and after it
 # (`tessera tasks list -o json`); the later one wins.
 def _set_url(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

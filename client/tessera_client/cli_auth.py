@@ -109,7 +109,8 @@ def logout(state: State, revoke: bool, yes: bool) -> None:
     saved = state.saved().token_for(url)
     if revoke:
         if saved is None:
-            raise Failure(f"not logged in to {url}: there is no saved token to revoke", Exit.ERROR)
+            note = f" ({TOKEN_ENV} is never revoked by logout)" if os.environ.get(TOKEN_ENV) else ""
+            raise Failure(f"not logged in to {url}: there is no saved token to revoke{note}")
         confirm(
             yes,
             f"Revoke token {saved[:SHOWN_PREFIX]}… on {url}? Anything using it stops working.",

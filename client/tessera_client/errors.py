@@ -209,10 +209,17 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# Where the API's paths start (client.API_PATH, which imports this module, plus its slash).
+API_ROOT = "/api/v1/"
+
+
 def not_tessera(response: httpx.Response, what: str) -> NotTesseraServer:
     """The error for an answer no Tessera API gives: `what` it was instead."""
     request = response.request
-    origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
+    # The address as the user gave it: the request's URL up to the API's own path.
+    path = request.url.path
+    where = path[: path.index(API_ROOT)] if API_ROOT in path else ""
+    origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}{where}"
     kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
     message = (
         f"{origin} is not a Tessera server: {request.method} {request.url.path} answered "

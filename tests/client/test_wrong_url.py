@@ -94,6 +94,12 @@ def test_a_server_that_is_not_tessera_is_named_as_such_with_exit_1(
     assert SECRET not in result.stderr
 
 
+def test_a_tessera_site_given_with_a_wrong_path_is_named_with_that_path(site, tmp_path):
+    result = tessera("--url", f"{site}/shop", "whoami", tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"tessera: {site}/shop is not a Tessera server: GET /shop/")
+
+
 def test_the_sdk_raises_not_tessera_server_not_not_found(site):
     with Client(site, token=SECRET) as client, pytest.raises(NotTesseraServer) as caught:
         client.projects.get(7)
