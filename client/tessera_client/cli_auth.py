@@ -98,6 +98,7 @@ def logout(state: State, revoke: bool, yes: bool) -> None:
     The token itself keeps working until it is revoked: --revoke does that first (asking,
     unless --yes), or revoke it under Settings → Developer.
     """
+    state.warn_expiry = False  # a token on its way out needs no reminder of its end
     try:
         state.saved()
     except Failure:
