@@ -32,6 +32,7 @@ from . import openapi
 from .leaks import router as leaks_router
 from .me import router as me_router
 from .projects import router as projects_router
+from .tokens import router as tokens_router
 
 logger = logging.getLogger(__name__)
 
@@ -175,3 +176,4 @@ def problem_type(request, slug: str):
 api.add_router("/", me_router)
 api.add_router("/", projects_router)
 api.add_router("/", leaks_router)
+api.add_router("/", tokens_router)

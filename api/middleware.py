@@ -116,8 +116,11 @@ class IdempotencyMiddleware:
         if not cache.add(slot, {"state": "running", "fingerprint": fingerprint}, 60):
             return self._replay(cache.get(slot), fingerprint)
         response = self.get_response(request)
-        if response.status_code >= 500 or response.streaming:
-            cache.delete(slot)  # a failure on our side: the client may try again for real
+        if response.status_code >= 500 or response.streaming or _secret(response):
+            # A failure on our side: the client may try again for real. An answer marked
+            # no-store holds a secret (a rotated token's), which no cache may keep, this one
+            # included: a retry runs again and is told why it cannot succeed twice.
+            cache.delete(slot)
             return response
         stored = {
             "state": "done",
@@ -152,6 +155,10 @@ class IdempotencyMiddleware:
 def _opaque(etag: str) -> str:
     """An entity tag without its weakness indicator, for the weak comparison."""
     return etag.removeprefix("W/")
+
+
+def _secret(response: HttpResponse) -> bool:
+    return response.status_code < 300 and "no-store" in response.get("Cache-Control", "")
 
 
 class ApiConventionsMiddleware:

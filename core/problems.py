@@ -38,6 +38,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "conflict": (409, "Request in progress"),
+    "token-already-rotated": (409, "Token already rotated"),
     "payload-too-large": (413, "Payload too large"),
     "validation-error": (422, "Invalid request"),
     "idempotency-key-reused": (422, "Idempotency key reused"),

@@ -7,12 +7,14 @@ with Client("https://tessera.example.com", token="tsr_pat_...") as tessera:
         print(project.id, project.name)
 """
 
-from .client import DEFAULT_URL, Client, Projects, Tasks, __version__
+from .client import DEFAULT_URL, Client, Projects, Tasks, Tokens, __version__
 from .errors import (
     AuthenticationError,
+    Conflict,
     ConnectionFailed,
     InsufficientScope,
     NotFound,
+    NotTesseraServer,
     PermissionDenied,
     RateLimited,
     ServerError,
@@ -24,16 +26,30 @@ from .errors import (
     TokenRotated,
     ValidationFailed,
 )
-from .models import Me, Organization, Page, Project, ProjectRef, Task, TokenInfo, User
+from .models import (
+    IssuedToken,
+    Me,
+    Organization,
+    Page,
+    Project,
+    ProjectRef,
+    RotatedToken,
+    Task,
+    TokenInfo,
+    User,
+)
 
 __all__ = [
     "DEFAULT_URL",
     "AuthenticationError",
     "Client",
+    "Conflict",
     "ConnectionFailed",
     "InsufficientScope",
+    "IssuedToken",
     "Me",
     "NotFound",
+    "NotTesseraServer",
     "Organization",
     "Page",
     "PermissionDenied",
@@ -41,6 +57,7 @@ __all__ = [
     "ProjectRef",
     "Projects",
     "RateLimited",
+    "RotatedToken",
     "ServerError",
     "Task",
     "Tasks",
@@ -51,6 +68,7 @@ __all__ = [
     "TokenMissing",
     "TokenRevoked",
     "TokenRotated",
+    "Tokens",
     "User",
     "ValidationFailed",
     "__version__",

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -68,36 +68,38 @@ class State:
     output: str = "table"
     # More Client arguments; tests pass a stand-in transport and sleep here.
     client_options: dict[str, Any] = field(default_factory=dict)
-    _saved: config.Saved | None = field(default=None, init=False, repr=False)
-    _loaded: bool = field(default=False, init=False, repr=False)
+    # `tessera token rotate` says when the old token ends; no warning about it as well.
+    warn_expiry: bool = True
+    _saved: config.Config | None = field(default=None, init=False, repr=False)
+    _warned: bool = field(default=False, init=False, repr=False)
 
-    def saved(self) -> config.Saved | None:
-        if not self._loaded:
+    def saved(self) -> config.Config:
+        if self._saved is None:
             try:
                 self._saved = config.load()
             except config.ConfigError as exc:
                 raise Failure(str(exc)) from None
-            self._loaded = True
         return self._saved
 
+    def forget_saved(self) -> None:
+        """The file changed: read it again when next asked."""
+        self._saved = None
+
     def url(self) -> str:
-        """--url, else TESSERA_URL (click reads both into url_option), else the saved URL."""
-        saved = None if self.url_option else self.saved()
-        raw = self.url_option or (saved.url if saved else DEFAULT_URL)
+        """--url, else TESSERA_URL (click reads both into url_option), else the default saved
+        server (the last one logged in to), else DEFAULT_URL."""
+        raw = self.url_option or self.saved().default or DEFAULT_URL
         try:
             return normalize_url(raw)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint=f"--url / {URL_ENV}") from None
 
     def token(self, url: str) -> str | None:
-        """TESSERA_TOKEN, else the saved token if it was saved for this URL."""
+        """TESSERA_TOKEN, else the token saved for this URL."""
         # A saved token only goes to the server that accepted it at login, never elsewhere.
         if env := os.environ.get(TOKEN_ENV, "").strip():
             return env
-        saved = self.saved()
-        if saved and _same_url(saved.url, url):
-            return saved.token
-        return None
+        return self.saved().token_for(url)
 
     @contextmanager
     def client(self, *, token: str | None = None, missing: str | None = None) -> Iterator[Client]:
@@ -109,19 +111,44 @@ class State:
             raise Failure(self.not_logged_in(url), Exit.AUTHENTICATION)
         try:
             with Client(url, token, **self.client_options) as client:
-                yield client
+                try:
+                    yield client
+                finally:
+                    self._warn_if_expiring(client)
         except errors.TesseraError as exc:
             message, code = describe(exc, url=url, missing=missing)
             raise Failure(message, code) from None
 
+    def _warn_if_expiring(self, client: Client) -> None:
+        """One line on standard error when the token in use ends within EXPIRY_WARNING."""
+        expires = client.token_expires_at
+        if not self.warn_expiry or self._warned or expires is None:
+            return
+        left = expires - datetime.now(UTC)
+        if timedelta(0) < left <= EXPIRY_WARNING:
+            self._warned = True
+            click.echo(
+                f"tessera: warning: this token expires {_in(left)} ({_when(expires)}): "
+                "run tessera token rotate for a new one with the same access",
+                err=True,
+            )
+
     def not_logged_in(self, url: str) -> str:
-        saved = self.saved()
-        if saved and not _same_url(saved.url, url):
+        if self.saved().tokens:
             return (
-                f"not logged in to {url}: run tessera --url {url} login --token ... "
+                f"not logged in to {url}: run tessera --url {url} auth login --token ... "
                 f"or set {TOKEN_ENV}"
             )
         return NOT_LOGGED_IN
+
+
+def _in(left: timedelta) -> str:
+    """`in 3 days`, `in 5 hours`, `in 12 minutes`, to the nearest."""
+    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count = round(left.total_seconds() / seconds)
+        if left.total_seconds() >= seconds:
+            return f"in {count} {unit}{'s' if count > 1 else ''}"
+    return "in less than a minute"
 
 
 # The exit code for each kind of failure; anything else is Exit.ERROR.
@@ -131,7 +158,9 @@ EXIT_FOR: tuple[tuple[type[errors.TesseraError], Exit], ...] = (
     (errors.NotFound, Exit.NOT_FOUND),
     (errors.RateLimited, Exit.RATE_LIMITED),
 )
-NOT_LOGGED_IN = f"not logged in: run tessera login --token ... or set {TOKEN_ENV}"
+NOT_LOGGED_IN = f"not logged in: run tessera auth login --token ... or set {TOKEN_ENV}"
+# Warn on standard error when the token in use expires sooner than this.
+EXPIRY_WARNING = timedelta(days=7)
 
 
 def describe(exc: errors.TesseraError, *, url: str, missing: str | None = None) -> tuple[str, Exit]:
@@ -141,7 +170,7 @@ def describe(exc: errors.TesseraError, *, url: str, missing: str | None = None) 
 
 
 def _message(exc: errors.TesseraError, *, url: str, missing: str | None) -> str:
-    renew = f"create a new one at {url}/settings/developer/ and run tessera login"
+    renew = f"create a new one at {url}/settings/developer/ and run tessera auth login"
     reason = _clause(exc.detail or exc.message)
     if isinstance(exc, errors.AuthenticationError):
         return _refused(exc, renew=renew, reason=reason)
@@ -164,12 +193,19 @@ def _message(exc: errors.TesseraError, *, url: str, missing: str | None) -> str:
             return "rate limited: wait a little, then retry"
         case errors.ValidationFailed():
             return f"invalid input: {_summarize(exc.errors) or reason}"
-        case errors.ConnectionFailed():
-            return exc.message
+        case errors.ConnectionFailed() | errors.NotTesseraServer():
+            return f"{exc.message}{_check_url(exc)}"
+        case errors.Conflict():
+            return f"conflict: {reason}"
         case errors.ServerError():
             return f"server error (HTTP {exc.status}): {reason}; try again later{request_id}"
     status = f" (HTTP {exc.status})" if exc.status else ""
     return f"request failed{status}: {reason}{request_id}"
+
+
+def _check_url(exc: errors.TesseraError) -> str:
+    """The one thing to do about an address that is not Tessera: look at it again."""
+    return f": check --url or {URL_ENV}" if isinstance(exc, errors.NotTesseraServer) else ""
 
 
 def _refused(exc: errors.AuthenticationError, *, renew: str, reason: str) -> str:
@@ -178,7 +214,7 @@ def _refused(exc: errors.AuthenticationError, *, renew: str, reason: str) -> str
         case errors.TokenMissing():
             return NOT_LOGGED_IN
         case errors.TokenRotated():
-            return "token rotated: log in with its replacement (tessera login)"
+            return "token rotated: log in with its replacement (tessera auth login)"
         case errors.TokenRevoked():
             return f"token revoked: {renew}"
         case errors.TokenExpired():
@@ -207,13 +243,6 @@ def _summarize(errors: list) -> str:
         where = str(where).strip("/").replace("/", ".")
         parts.append(f"{where}: {message}" if where else str(message))
     return "; ".join(parts)
-
-
-def _same_url(a: str, b: str) -> bool:
-    try:
-        return normalize_url(a) == normalize_url(b)
-    except ValueError:
-        return False
 
 
 # Global options, accepted before the command (`tessera -o json tasks list`) and after it
@@ -246,6 +275,31 @@ def global_options[F: Callable[..., Any]](command: F) -> F:
     )(command)
 
 
+def interactive() -> bool:
+    """Whether someone at a terminal can answer a question (tests stand in for this)."""
+    return sys.stdin.isatty()
+
+
+def confirm(yes: bool, question: str, *, action: str) -> None:
+    """Go ahead with `yes`; otherwise ask at a terminal, and refuse where nobody can answer,
+    so a script never deletes or revokes by accident."""
+    if yes:
+        return
+    if not interactive():
+        raise click.UsageError(
+            f"{action} needs --yes when standard input is not a terminal "
+            "(nobody is there to confirm)"
+        )
+    if not click.confirm(question, default=False, err=True):
+        raise Failure(f"cancelled: {action} did not happen")
+
+
+def yes_option[F: Callable[..., Any]](command: F) -> F:
+    return click.option(
+        "-y", "--yes", is_flag=True, help="Do it without asking (needed in scripts)."
+    )(command)
+
+
 ID = click.IntRange(min=1)
 STATUS = click.Choice(TASK_STATUSES)
 
@@ -274,82 +328,13 @@ def main(ctx: click.Context) -> None:
     """Tessera from the command line: projects and tasks, with a personal access token.
 
     \b
-    Log in once:   tessera login --token tsr_pat_...
+    Log in once:   tessera auth login --token tsr_pat_...
     or, in CI:     export TESSERA_TOKEN=tsr_pat_...
     Then:          tessera whoami
                    tessera tasks list --project 1 -o json | jq '.[].title'
+                   tessera api projects --paginate
     """
     ctx.ensure_object(State)
-
-
-@main.command()
-@click.option("--token", "token_option", metavar="TOKEN", help="The token to log in with.")
-@click.option("--with-token", is_flag=True, help="Read the token from standard input.")
-@global_options
-@click.pass_obj
-def login(state: State, token_option: str | None, with_token: bool) -> None:
-    """Check a token with the server, then save it.
-
-    The token comes from --token, from standard input with --with-token (keeps it out of the
-    shell history and the process list), or from TESSERA_TOKEN. Nothing is saved unless the
-    server accepts it. The file is readable by you alone.
-    """
-    if token_option and with_token:
-        raise click.UsageError("give --token or --with-token, not both")
-    if with_token:
-        token = sys.stdin.read().strip()
-    elif token_option is not None:
-        token = token_option.strip()
-    elif env := os.environ.get(TOKEN_ENV, "").strip():
-        token = env
-    elif sys.stdin.isatty():
-        token = click.prompt("Token", hide_input=True).strip()
-    else:
-        raise click.UsageError(
-            f"give --token TOKEN, pipe it in with --with-token, or set {TOKEN_ENV}"
-        )
-    if not token:
-        raise click.UsageError("the token is empty")
-    url = state.url()
-    with state.client(token=token) as client:
-        me = client.me()
-    path = _save(url=url, token=token)
-    if state.output == "json":
-        emit_json(me.raw)
-        return
-    click.echo(
-        f"Logged in to {url} as {me.user.email} ({me.organization.name}, {me.organization.role}) "
-        f"with token {me.token.prefix[:SHOWN_PREFIX]}…"
-    )
-    click.echo(f"Saved to {path}")
-
-
-def _save(*, url: str, token: str):
-    try:
-        return config.save(url=url, token=token)
-    except config.ConfigError as exc:
-        raise Failure(str(exc)) from None
-
-
-@main.command()
-@global_options
-@click.pass_obj
-def logout(state: State) -> None:
-    """Forget the saved token.
-
-    The token itself keeps working until you revoke it under Settings → Developer.
-    """
-    try:
-        removed = config.delete()
-    except config.ConfigError as exc:
-        raise Failure(str(exc)) from None
-    if removed:
-        click.echo("Logged out: the saved token is deleted from this machine.")
-        click.echo("It still works until you revoke it under Settings → Developer.")
-    else:
-        click.echo("Not logged in: there was no saved token.")
-    if os.environ.get(TOKEN_ENV):
-        click.echo(f"tessera: note: {TOKEN_ENV} is set and is still used.", err=True)
 
 
 @main.command()
@@ -498,10 +483,12 @@ def projects_update(
 
 @projects.command("delete")
 @click.argument("project_id", metavar="ID", type=ID)
+@yes_option
 @global_options
 @click.pass_obj
-def projects_delete(state: State, project_id: int) -> None:
-    """Delete a project and all its tasks."""
+def projects_delete(state: State, project_id: int, yes: bool) -> None:
+    """Delete a project and all its tasks (asks first, unless --yes)."""
+    confirm(yes, f"Delete project {project_id} and all its tasks?", action="deleting a project")
     with state.client(missing=f"project {project_id}") as client:
         client.projects.delete(project_id)
     _deleted(state, f"project {project_id}")
@@ -597,10 +584,16 @@ def tasks_update(
 
 @tasks.command("delete")
 @click.argument("task_id", metavar="ID", type=ID)
+@yes_option
 @global_options
 @click.pass_obj
-def tasks_delete(state: State, task_id: int) -> None:
-    """Delete a task."""
+def tasks_delete(state: State, task_id: int, yes: bool) -> None:
+    """Delete a task (asks first, unless --yes)."""
+    confirm(yes, f"Delete task {task_id}?", action="deleting a task")
     with state.client(missing=f"task {task_id}") as client:
         client.tasks.delete(task_id)
     _deleted(state, f"task {task_id}")
+
+
+# The commands kept in modules of their own add themselves to `main` when imported.
+from . import cli_api, cli_auth  # noqa: E402, F401

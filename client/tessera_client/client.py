@@ -8,11 +8,13 @@ failed; never on 429, which the caller should see and slow down for.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -23,9 +25,10 @@ from .errors import (
     TesseraError,
     TokenInvalid,
     error_from_response,
+    not_tessera,
     parse_retry_after,
 )
-from .models import TASK_STATUSES, Me, Page, Project, Task
+from .models import TASK_STATUSES, Me, Page, Project, RotatedToken, Task
 
 try:
     __version__ = version("tessera-client")
@@ -46,6 +49,9 @@ _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 # One link-value of an RFC 8288 Link header: <target> and its parameters up to the next link.
 _LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
 _REL = re.compile(r'\brel\s*=\s*(?:"([^"]*)"|([^\s;,]+))', re.IGNORECASE)
+# The header every authenticated answer carries for a token that expires (RFC 3339, UTC).
+EXPIRES_HEADER = "Tessera-Token-Expires"
+ROTATION_OVERLAPS = ("none", "1h", "24h", "7d")
 
 
 def normalize_url(url: str) -> str:
@@ -114,6 +120,13 @@ class Client:
         )
         self.projects = Projects(self)
         self.tasks = Tasks(self)
+        self.tokens = Tokens(self)
+        # When the token in use expires, as the last answer said (None: never, or not told).
+        self.token_expires_at: datetime | None = None
+
+    def use_token(self, token: str) -> None:
+        """Send `token` from now on (after a rotation, say)."""
+        self._http.headers["Authorization"] = f"Bearer {token}"
 
     def __enter__(self) -> Client:
         return self
@@ -139,6 +152,20 @@ class Client:
         """Send one API request (path relative to /api/v1/) and return its decoded JSON body."""
         return _decode(self._send(method, path, json=json, params=params))
 
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send one API request (path relative to /api/v1/, or a URL on this server) and return
+        the response itself, for what the typed methods do not cover (`tessera api`)."""
+        if path.startswith(("http://", "https://")):
+            self._check_same_origin(path)
+        return self._send(method, path, json=json, params=params)
+
     def _send(
         self,
         method: str,
@@ -146,14 +173,17 @@ class Client:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        once: bool = False,
     ) -> httpx.Response:
+        """`once`: never retried and never marked idempotent, for a request whose answer
+        cannot be given twice (a rotation's new secret)."""
         method = method.upper()
         headers = {}
-        if method == "POST":
+        if method == "POST" and not once:
             # One key per logical request, kept across retries, so the server can tell a retry
             # from a second create.
             headers["Idempotency-Key"] = str(uuid.uuid4())
-        retryable = method in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
+        retryable = not once and (method in IDEMPOTENT_METHODS or "Idempotency-Key" in headers)
         attempt = 0
         while True:
             try:
@@ -167,6 +197,7 @@ class Client:
             except httpx.HTTPError as exc:
                 raise self._connection_failed(exc) from exc
             else:
+                self._note_expiry(response)
                 if response.is_success:
                     return response
                 if response.status_code != 503 or not retryable or attempt >= self.max_retries:
@@ -175,6 +206,12 @@ class Client:
                 delay = BACKOFF * 2**attempt if retry_after is None else retry_after
             attempt += 1
             self._sleep(min(delay, MAX_RETRY_DELAY))
+
+    def _note_expiry(self, response: httpx.Response) -> None:
+        value = response.headers.get(EXPIRES_HEADER)
+        if value:
+            with contextlib.suppress(ValueError):
+                self.token_expires_at = datetime.fromisoformat(value)
 
     def _connection_failed(self, exc: httpx.HTTPError) -> ConnectionFailed:
         reason = str(exc) or type(exc).__name__
@@ -352,6 +389,34 @@ class Tasks:
         self._client.request("DELETE", _path("tasks", task_id))
 
 
+class Tokens:
+    """`client.tokens`: the token in use acting on itself (a token can touch no other)."""
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def rotate_self(self, *, overlap: str = "none") -> RotatedToken:
+        """Replace this token with a new secret, same settings; the client sends the new one
+        from then on. The old one stops at once, or after `overlap` ("1h", "24h", "7d").
+
+        Sent once and never retried: the server keeps no copy of the new secret, so a retry
+        could only be refused as already rotated. If the answer is lost, rotate or revoke the
+        token under Settings → Developer."""
+        if overlap not in ROTATION_OVERLAPS:
+            raise ValueError(f"overlap must be one of {', '.join(ROTATION_OVERLAPS)}")
+        response = self._client._send(
+            "POST", "tokens/self/rotate", json={"overlap": overlap}, once=True
+        )
+        rotated = _parse(RotatedToken.from_api, _decode(response))
+        self._client.use_token(rotated.secret)
+        self._client.token_expires_at = rotated.token.expires_at
+        return rotated
+
+    def revoke_self(self) -> None:
+        """Revoke this token at once and for good; its next request is refused."""
+        self._client.request("DELETE", "tokens/self")
+
+
 def _path(*parts: str | int) -> str:
     # int() on ids keeps anything but a number out of the URL path.
     return "/".join(str(int(part)) if not isinstance(part, str) else part for part in parts)
@@ -383,11 +448,9 @@ def _decode(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
-        raise TesseraError(
-            "unexpected response from the server: not JSON",
-            status=response.status_code,
-            request_id=response.headers.get("X-Request-Id"),
-        ) from exc
+        # Every answer of the API is JSON: a page (a sign-in page, a site's catch-all) means
+        # this address is something else.
+        raise not_tessera(response, "not JSON") from exc
 
 
 def _parse[T](parse: Callable[[Mapping[str, Any]], T], data: Any) -> T:

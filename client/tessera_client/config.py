@@ -1,15 +1,28 @@
-"""Where `tessera login` keeps the URL and token: one JSON file only its owner can read."""
+"""Where `tessera auth login` keeps its tokens: one JSON file only its owner can read, with one
+token per server, as gh keeps one per host.
+
+    {"version": 2, "default": "https://tessera.example.com",
+     "servers": {"https://tessera.example.com": {"token": "tsr_pat_..."}}}
+
+`default` is the server a command talks to when neither --url nor TESSERA_URL names one: the
+last one logged in to. A file from before (`{"url": ..., "token": ...}`, one server) is read as
+that one server and rewritten in this shape.
+"""
 
 import contextlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
+from .client import normalize_url
+
 FILE_NAME = "config.json"
+VERSION = 2
 
 
 class ConfigError(Exception):
@@ -22,37 +35,111 @@ class Saved:
     token: str
 
 
+@dataclass
+class Config:
+    """Every saved server and its token, and which server is the default."""
+
+    default: str | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token_for(self, url: str) -> str | None:
+        return self.tokens.get(_key(url))
+
+    def saved(self) -> list[Saved]:
+        return [Saved(url=url, token=token) for url, token in self.tokens.items()]
+
+
+def _key(url: str) -> str:
+    try:
+        return normalize_url(url)
+    except ValueError:
+        return url
+
+
 def config_path() -> Path:
     """`$XDG_CONFIG_HOME/tessera/config.json` on Linux; the platform's equivalent elsewhere."""
     return Path(platformdirs.user_config_dir("tessera")) / FILE_NAME
 
 
-def load() -> Saved | None:
-    """The saved URL and token, or None when nobody logged in."""
+def load() -> Config:
+    """The saved servers and tokens; an empty Config when nobody logged in."""
     path = config_path()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return None
+        return Config()
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path} ({exc}): run tessera logout, then login") from exc
-    if not (
+    if _is_single(data):  # the first format: migrate it, keeping the file's 0600
+        config = Config(default=_key(data["url"]), tokens={_key(data["url"]): data["token"]})
+        with contextlib.suppress(ConfigError):
+            write(config)
+        return config
+    parsed = _parse(data)
+    if parsed is None:
+        raise ConfigError(f"{path} is not a tessera configuration: run tessera logout, then login")
+    return parsed
+
+
+def _is_single(data: Any) -> bool:
+    return (
         isinstance(data, dict)
         and isinstance(data.get("url"), str)
         and isinstance(data.get("token"), str)
-    ):
-        raise ConfigError(f"{path} is not a tessera configuration: run tessera logout, then login")
-    return Saved(url=data["url"], token=data["token"])
+    )
+
+
+def _parse(data: Any) -> Config | None:
+    if not isinstance(data, dict) or not isinstance(data.get("servers"), dict):
+        return None
+    tokens = {}
+    for url, entry in data["servers"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+            return None
+        tokens[url] = entry["token"]
+    default = data.get("default")
+    return Config(default=default if default in tokens else None, tokens=tokens)
 
 
 def save(*, url: str, token: str) -> Path:
+    """Save `token` for `url` (replacing that server's token, keeping the others), and make
+    `url` the default."""
+    config = load()
+    url = _key(url)
+    config.tokens[url] = token
+    config.default = url
+    return write(config)
+
+
+def forget(url: str) -> bool:
+    """Remove the token saved for `url`; False if there was none. The file goes with the last
+    token; the default moves to the most recent login left."""
+    config = load()
+    url = _key(url)
+    if config.tokens.pop(url, None) is None:
+        return False
+    if not config.tokens:
+        delete()
+        return True
+    if config.default == url:
+        config.default = next(reversed(config.tokens))
+    write(config)
+    return True
+
+
+def write(config: Config) -> Path:
     """Write the file atomically, readable by its owner alone from the first byte.
 
     mkstemp creates the temporary file with mode 0600 (umask can only narrow that), and
-    os.replace swaps it in whole, so there is never a moment when another user could read the
+    os.replace swaps it in whole, so there is never a moment when another user could read a
     token, nor a half-written file if we are interrupted.
     """
     path = config_path()
+    data = {
+        "version": VERSION,
+        "default": config.default,
+        "servers": {url: {"token": token} for url, token in config.tokens.items()},
+    }
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")
@@ -60,7 +147,7 @@ def save(*, url: str, token: str) -> Path:
         raise ConfigError(f"cannot write {path}: {exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump({"url": url, "token": token}, file, indent=2)
+            json.dump(data, file, indent=2)
             file.write("\n")
             file.flush()
             os.fsync(file.fileno())
@@ -73,7 +160,7 @@ def save(*, url: str, token: str) -> Path:
 
 
 def delete() -> bool:
-    """Remove the saved token; False if there was none."""
+    """Remove every saved token; False if there was none."""
     try:
         config_path().unlink()
     except FileNotFoundError:

@@ -99,6 +99,14 @@ class RateLimited(TesseraError):
         self.retry_after = retry_after
 
 
+class Conflict(TesseraError):
+    """409: the request clashes with the object's state, such as rotating a token twice."""
+
+
+class NotTesseraServer(TesseraError):
+    """The address answered, but not as Tessera's API does: usually a wrong URL."""
+
+
 class ServerError(TesseraError):
     """5xx: the server failed or is unavailable; trying again later may work."""
 
@@ -124,6 +132,8 @@ PROBLEM_TYPES: dict[str, type[TesseraError]] = {
     "payload-too-large": ValidationFailed,
     "rate-limited": RateLimited,
     "method-not-allowed": TesseraError,
+    "conflict": Conflict,
+    "token-already-rotated": Conflict,
     "service-unavailable": ServerError,
     "server-error": ServerError,
 }
@@ -143,6 +153,7 @@ STATUS_CLASSES: dict[int, type[TesseraError]] = {
     401: AuthenticationError,
     403: PermissionDenied,
     404: NotFound,
+    409: Conflict,
     413: ValidationFailed,
     422: ValidationFailed,
     429: RateLimited,
@@ -198,6 +209,37 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# Where the API's paths start (client.API_PATH, which imports this module, plus its slash).
+API_ROOT = "/api/v1/"
+
+
+def not_tessera(response: httpx.Response, what: str) -> NotTesseraServer:
+    """The error for an answer no Tessera API gives: `what` it was instead."""
+    request = response.request
+    # The address as the user gave it: the request's URL up to the API's own path.
+    path = request.url.path
+    where = path[: path.index(API_ROOT)] if API_ROOT in path else ""
+    origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}{where}"
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
+    message = (
+        f"{origin} is not a Tessera server: {request.method} {request.url.path} answered "
+        f"HTTP {response.status_code} with {kind}, {what}"
+    )
+    return NotTesseraServer(
+        message, status=response.status_code, request_id=response.headers.get("X-Request-Id")
+    )
+
+
+def _speaks_tessera(body: Any, challenge: dict[str, str]) -> bool:
+    """A refusal in one of Tessera's shapes: a problem whose type is one of Tessera's, a bearer
+    challenge, or an older server's `{"detail"}` or `{"error"}` body."""
+    if isinstance(body, dict) and isinstance(body.get("type"), str):
+        return "/problems/" in body["type"]
+    if challenge:
+        return True
+    return isinstance(body, dict) and ("detail" in body or "error" in body)
+
+
 def error_from_response(response: httpx.Response) -> TesseraError:
     """The typed error for a 4xx or 5xx response, carrying the server's own reason."""
     status = response.status_code
@@ -205,6 +247,11 @@ def error_from_response(response: httpx.Response) -> TesseraError:
     fields = body if isinstance(body, dict) else {}
     challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
     slug = problem_slug(body)
+    # A 4xx that is not in Tessera's words comes from something else at this address (a web
+    # site, another API): saying "not found" would send the user looking for the wrong thing.
+    # 429 and 5xx may come from a proxy in front of a real Tessera, so they keep their meaning.
+    if 400 <= status < 500 and status != 429 and not _speaks_tessera(body, challenge):
+        return not_tessera(response, "not a Tessera API error")
 
     detail = (
         _text(fields.get("detail"))

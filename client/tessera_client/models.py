@@ -144,3 +144,47 @@ class Page[T]:
     items: list[T]
     count: int | None = None
     next_url: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token the server just made, described without its secret."""
+
+    id: int
+    name: str
+    kind: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RotatedToken:
+    """`POST /tokens/self/rotate`: the replacement, its secret (this once), and when the token
+    it replaces stops working."""
+
+    secret: str = field(repr=False)
+    token: IssuedToken
+    replaced_prefix: str
+    replaced_expires_at: datetime | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> "RotatedToken":
+        token, replaces = data["token"], data["replaces"]
+        return cls(
+            secret=data["secret"],
+            token=IssuedToken(
+                id=token["id"],
+                name=token["name"],
+                kind=token["kind"],
+                prefix=token["prefix"],
+                scopes=list(token["scopes"]),
+                created_at=_when(token.get("created_at")),
+                expires_at=_when(token.get("expires_at")),
+            ),
+            replaced_prefix=replaces["prefix"],
+            replaced_expires_at=_when(replaces.get("expires_at")),
+            raw=dict(data),
+        )

@@ -94,7 +94,11 @@ def test_login_checks_the_token_saves_it_for_its_owner_alone_then_whoami_uses_it
     assert "ada@example.com" in login.stdout
     assert world.token.prefix in login.stdout
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
-    assert json.loads(config_file.read_text()) == {"url": world.url, "token": world.secret}
+    assert json.loads(config_file.read_text()) == {
+        "version": 2,
+        "default": world.url,
+        "servers": {world.url: {"token": world.secret}},
+    }
     assert [p.name for p in config_file.parent.iterdir()] == ["config.json"]
 
     whoami = tessera("whoami")
@@ -118,14 +122,14 @@ def test_login_with_a_bad_token_exits_3_and_saves_nothing(tessera, config_file):
 def test_login_with_token_reads_standard_input_and_logout_forgets_it(world, tessera, config_file):
     login = tessera("login", "--with-token", stdin=world.secret + "\n")
     assert login.returncode == 0, login.stderr
-    assert json.loads(config_file.read_text())["token"] == world.secret
+    assert json.loads(config_file.read_text())["servers"][world.url]["token"] == world.secret
 
     assert tessera("logout").returncode == 0
     assert not config_file.exists()
     result = tessera("whoami")
     assert result.returncode == 3
     assert one_line(result.stderr) == (
-        "tessera: not logged in: run tessera login --token ... or set TESSERA_TOKEN"
+        "tessera: not logged in: run tessera auth login --token ... or set TESSERA_TOKEN"
     )
 
 
@@ -177,7 +181,7 @@ def test_a_revoked_token_exits_3_with_one_line_that_points_to_the_settings_page(
     line = one_line(result.stderr)
     assert "revoked" in line
     assert f"{world.url}/settings/developer/" in line
-    assert "tessera login" in line
+    assert "tessera auth login" in line
 
 
 def test_an_expired_token_exits_3(world, tessera):
@@ -225,3 +229,47 @@ def test_whoami_with_a_project_token_names_the_project_not_a_person(world, tesse
     assert whoami.returncode == 0, whoami.stderr
     assert "Website (project token)" in whoami.stdout and "None" not in whoami.stdout
     assert token.prefix[:12] in whoami.stdout and secret not in whoami.stdout
+
+
+def test_token_rotate_swaps_the_saved_token_for_a_working_one_and_prints_no_secret(
+    world, tessera, config_file
+):
+    assert tessera("auth", "login", "--token", world.secret).returncode == 0
+    result = tessera("token", "rotate", "--overlap", "1h")
+    assert result.returncode == 0, result.stderr
+    new = json.loads(config_file.read_text())["servers"][world.url]["token"]
+    assert new != world.secret and new not in result.stdout + result.stderr
+    successor = Token.objects.get(replaced_by__isnull=True, name="CI", revoked_at__isnull=True)
+    assert successor.prefix in result.stdout
+    assert "stops working at" in result.stdout
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+    whoami = tessera("whoami", "-o", "json")
+    assert json.loads(whoami.stdout)["token"]["prefix"] == successor.prefix
+    again = tessera("token", "rotate", "--show", token=world.secret)  # the old one, in its overlap
+    assert again.returncode == 1
+    assert "conflict: “CI” was already rotated" in one_line(again.stderr)
+
+
+def test_logout_revoke_revokes_the_saved_token_on_the_server_then_forgets_it(
+    world, tessera, config_file
+):
+    assert tessera("login", "--token", world.secret).returncode == 0
+    refused = tessera("logout", "--revoke")  # no terminal to ask: needs --yes
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert config_file.exists()
+    result = tessera("auth", "logout", "--revoke", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert not config_file.exists()
+    world.token.refresh_from_db()
+    assert world.token.revoked_at is not None
+    assert tessera("whoami", token=world.secret).returncode == 3
+
+
+def test_auth_status_lists_each_server_with_its_token(world, tessera):
+    assert tessera("auth", "login", "--token", world.secret).returncode == 0
+    status = tessera("auth", "status")
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[0] == f"{world.url} (default)"
+    assert f"ada@example.com ({world.org.slug}, owner) with token {world.token.prefix}" in (
+        status.stdout
+    )

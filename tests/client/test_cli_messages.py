@@ -33,13 +33,6 @@ ME = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _config_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("TESSERA_URL", raising=False)
-    monkeypatch.delenv("TESSERA_TOKEN", raising=False)
-
-
 def invoke(args, respond, *, token: str | None = SECRET, env=None):
     """Run `tessera ARGS` with `respond(request)` as the server; returns (result, requests)."""
     requests: list[httpx.Request] = []
@@ -92,22 +85,22 @@ SETTINGS = "http://127.0.0.1:8000/settings/developer/"
         (
             problem(401, "token-revoked", "The access token was revoked."),
             3,
-            f"tessera: token revoked: create a new one at {SETTINGS} and run tessera login",
+            f"tessera: token revoked: create a new one at {SETTINGS} and run tessera auth login",
         ),
         (
             challenge(401, "invalid_token", "The access token was revoked."),
             3,
-            f"tessera: token revoked: create a new one at {SETTINGS} and run tessera login",
+            f"tessera: token revoked: create a new one at {SETTINGS} and run tessera auth login",
         ),
         (
             problem(401, "token-rotated", "The access token was rotated; use its replacement."),
             3,
-            "tessera: token rotated: log in with its replacement (tessera login)",
+            "tessera: token rotated: log in with its replacement (tessera auth login)",
         ),
         (
             challenge(401, "invalid_token", "The access token was rotated; use its replacement."),
             3,
-            "tessera: token rotated: log in with its replacement (tessera login)",
+            "tessera: token rotated: log in with its replacement (tessera auth login)",
         ),
         (
             problem(
@@ -122,18 +115,18 @@ SETTINGS = "http://127.0.0.1:8000/settings/developer/"
         (
             problem(401, "token-expired", "The access token expired."),
             3,
-            f"tessera: token expired: create a new one at {SETTINGS} and run tessera login",
+            f"tessera: token expired: create a new one at {SETTINGS} and run tessera auth login",
         ),
         (
             challenge(401, "invalid_token", "The access token expired."),
             3,
-            f"tessera: token expired: create a new one at {SETTINGS} and run tessera login",
+            f"tessera: token expired: create a new one at {SETTINGS} and run tessera auth login",
         ),
         (
             problem(401, "unknown-token", "The access token is not recognised."),
             3,
             "tessera: token not accepted (the access token is not recognised): check it was "
-            f"copied whole, or create a new one at {SETTINGS} and run tessera login",
+            f"copied whole, or create a new one at {SETTINGS} and run tessera auth login",
         ),
         (
             challenge(401, "invalid_token", "The access token's owner no longer has access."),
@@ -181,7 +174,8 @@ SETTINGS = "http://127.0.0.1:8000/settings/developer/"
         (
             lambda request: httpx.Response(200, text="<html>Sign in to the proxy</html>"),
             1,
-            "tessera: request failed (HTTP 200): unexpected response from the server: not JSON",
+            "tessera: http://127.0.0.1:8000 is not a Tessera server: GET /api/v1/me answered "
+            "HTTP 200 with text/plain, not JSON: check --url or TESSERA_URL",
         ),
         (
             lambda request: httpx.ConnectError("[Errno 111] Connection refused"),
@@ -266,7 +260,7 @@ def test_the_saved_token_is_only_sent_to_the_url_it_was_checked_against():
     assert requests == []
     assert failure(result) == (
         "tessera: not logged in to http://other.test: run tessera --url http://other.test "
-        "login --token ... or set TESSERA_TOKEN"
+        "auth login --token ... or set TESSERA_TOKEN"
     )
 
 
@@ -282,7 +276,9 @@ def test_a_login_the_server_refuses_keeps_the_previous_login():
     respond = challenge(401, "invalid_token", "The access token was revoked.")
     result, _ = invoke(["login", "--token", SECRET], respond, token=None)
     assert result.exit_code == 3
-    assert config.load() == config.Saved(url="http://127.0.0.1:8000", token="tsr_pat_previous")
+    assert config.load().saved() == [
+        config.Saved(url="http://127.0.0.1:8000", token="tsr_pat_previous")
+    ]
 
 
 def test_login_with_the_displayed_prefix_instead_of_the_token_explains_itself():

@@ -13,13 +13,16 @@ import tessera_client
 from tessera_client import (
     AuthenticationError,
     Client,
+    Conflict,
     ConnectionFailed,
     InsufficientScope,
     Me,
     NotFound,
+    NotTesseraServer,
     PermissionDenied,
     Project,
     RateLimited,
+    RotatedToken,
     ServerError,
     Task,
     TesseraError,
@@ -389,7 +392,7 @@ def test_a_redirect_is_not_followed_and_says_where_it_pointed():
 
 def test_an_unexpected_status_without_a_body_is_still_typed():
     assert type(raised(httpx.Response(502))) is ServerError
-    assert type(raised(httpx.Response(418))) is TesseraError
+    assert type(raised(httpx.Response(418, json={"detail": "I'm a teapot"}))) is TesseraError
 
 
 # Retries
@@ -591,3 +594,67 @@ def test_the_client_imports_nothing_from_django():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# The token acting on itself
+
+
+ROTATED = {
+    "secret": "tsr_pat_new",
+    "token": {
+        "id": 2, "name": "CI", "kind": "pat", "prefix": "tsr_pat_Zz9999", "scopes": ["tasks:read"],
+        "all_projects": True, "created_at": "2026-01-02T03:04:05Z", "expires_at": None,
+    },
+    "replaces": {"id": 1, "prefix": "tsr_pat_Ab12Cd", "expires_at": "2026-01-03T03:04:05Z"},
+}  # fmt: skip
+
+
+def test_rotate_self_posts_once_and_the_client_sends_the_new_token_from_then_on(slept):
+    server = Server(httpx.Response(201, json=ROTATED), httpx.Response(204))
+    with connect(server, slept) as client:
+        rotated = client.tokens.rotate_self(overlap="1h")
+        client.tokens.revoke_self()
+    assert isinstance(rotated, RotatedToken) and rotated.secret == "tsr_pat_new"
+    assert "tsr_pat_new" not in repr(rotated)
+    assert rotated.token.prefix == "tsr_pat_Zz9999" and rotated.replaced_prefix == "tsr_pat_Ab12Cd"
+    assert rotated.replaced_expires_at == datetime(2026, 1, 3, 3, 4, 5, tzinfo=UTC)
+    rotate, revoke = server.requests
+    assert (rotate.method, rotate.url.path) == ("POST", "/api/v1/tokens/self/rotate")
+    assert json.loads(rotate.content) == {"overlap": "1h"}
+    assert "Idempotency-Key" not in rotate.headers
+    assert (revoke.method, revoke.url.path) == ("DELETE", "/api/v1/tokens/self")
+    assert revoke.headers["Authorization"] == "Bearer tsr_pat_new"
+
+
+def test_rotate_self_is_never_retried_since_its_answer_cannot_be_given_twice(slept):
+    server = Server(httpx.Response(503, headers={"Retry-After": "1"}))
+    with connect(server, slept) as client, pytest.raises(ServerError):
+        client.tokens.rotate_self()
+    assert len(server.requests) == 1 and slept == []
+    with connect(Server(), slept) as client, pytest.raises(ValueError, match="overlap must be"):
+        client.tokens.rotate_self(overlap="forever")
+
+
+def test_a_409_is_a_conflict():
+    error = raised(problem(409, "token-already-rotated", "Rotate its replacement instead."))
+    assert type(error) is Conflict and error.status == 409
+
+
+def test_the_client_remembers_when_its_token_expires():
+    header = {"Tessera-Token-Expires": "2031-05-17T08:30:12Z"}
+    server = Server(httpx.Response(200, json=project(1), headers=header))
+    with connect(server) as client:
+        assert client.token_expires_at is None
+        client.projects.get(1)
+        assert client.token_expires_at == datetime(2031, 5, 17, 8, 30, 12, tzinfo=UTC)
+
+
+def test_an_html_404_is_not_tessera_not_not_found():
+    error = raised(
+        httpx.Response(404, text="<h1>Not Found</h1>", headers={"Content-Type": "text/html"})
+    )
+    assert type(error) is NotTesseraServer
+    assert str(error) == (
+        f"{BASE} is not a Tessera server: GET /api/v1/me answered HTTP 404 with text/html, "
+        "not a Tessera API error"
+    )

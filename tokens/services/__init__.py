@@ -21,14 +21,23 @@ from .revocation import (
     token_revoke_all,
     token_revoke_leaked,
     token_revoke_many,
+    token_revoke_self,
 )
-from .rotation import MAX_ROTATION_OVERLAP, ROTATION_OVERLAPS, token_rotate
+from .rotation import (
+    MAX_ROTATION_OVERLAP,
+    ROTATION_OVERLAPS,
+    SELF,
+    TokenAlreadyRotated,
+    token_rotate,
+)
 
 __all__ = [
     "MAX_REPORTED_CREDENTIALS",
     "MAX_REPORTED_LENGTH",
     "MAX_ROTATION_OVERLAP",
     "ROTATION_OVERLAPS",
+    "SELF",
+    "TokenAlreadyRotated",
     "TokenConflict",
     "TokenValidationError",
     "project_token_create",
@@ -39,5 +48,6 @@ __all__ = [
     "token_revoke_all",
     "token_revoke_leaked",
     "token_revoke_many",
+    "token_revoke_self",
     "token_rotate",
 ]

@@ -13,7 +13,7 @@ from projects.models import Project
 
 from .. import codec, emails
 from ..models import Token, working
-from .rotation import who
+from .rotation import SELF, who
 
 # Leaked-token reports: at most this many strings a report, each at most this long.
 MAX_REPORTED_CREDENTIALS = 1000
@@ -61,6 +61,14 @@ def token_revoke(*, token: Token, by: User | None = None) -> bool:
     """
     label = "incident" if by is None else who(token, by)
     return _revoke(token=token, by=by, label=label)
+
+
+def token_revoke_self(*, token: Token, ip: str | None = None) -> bool:
+    """The token ends itself (DELETE /api/v1/tokens/self): audited as by "the token itself",
+    with its owner as the actor. Nobody is emailed about a person's token, which acts as its
+    owner; a project token's overseers are told, since it acts as none of them."""
+    why = "it revoked itself through the API (DELETE /api/v1/tokens/self)"
+    return _revoke(token=token, by=token.owner, label=SELF, why=why, ip=ip)
 
 
 def token_revoke_all(*, owner: User, reason: str, organization: Organization | None = None) -> int:

@@ -28,6 +28,14 @@ ROTATION_OVERLAPS: dict[str, timedelta | None] = {
 MAX_ROTATION_OVERLAP = timedelta(days=7)
 
 
+# How the audit log names a token that rotated or revoked itself through the API.
+SELF = "the token itself"
+
+
+class TokenAlreadyRotated(TokenConflict):
+    """The token was rotated before: only its replacement can be rotated (the API's 409)."""
+
+
 def who(token: Token, by: User | None) -> str:
     """How the audit log names who acted on a token."""
     if by is None:
@@ -68,7 +76,9 @@ def _lock_rotatable(token: Token) -> Token:
             f"“{old.name}” was revoked, so it cannot be rotated: create a new one instead."
         )
     if old.rotated_at is not None:
-        raise TokenConflict(f"“{old.name}” was already rotated: rotate its replacement instead.")
+        raise TokenAlreadyRotated(
+            f"“{old.name}” was already rotated: rotate its replacement instead."
+        )
     if (
         old.owner_id is not None
         and not Membership.objects.filter(
@@ -114,6 +124,7 @@ def token_rotate(
     overlap: timedelta | None = None,
     ip: str | None = None,
     user_agent: str = "",
+    label: str | None = None,
 ) -> tuple[Token, str]:
     """Replace the token with a new secret and return the successor with that secret.
 
@@ -123,7 +134,8 @@ def token_rotate(
     stops working at once, or with an `overlap` (ROTATION_OVERLAPS; at most 7 days, never past
     its own expiry) at the end of it; either way it is marked rotated and links its successor,
     and a request with it is refused as rotated. Rotating an expired token renews it; a revoked
-    or already rotated one cannot be rotated. `token` is updated to say so.
+    or already rotated one cannot be rotated (TokenAlreadyRotated). `token` is updated to say so.
+    `label` names who acted in the audit log when `by` alone would not (the token itself).
 
     Who may rotate: see _check_rotator. The owner is emailed when someone else (an operator)
     rotated their token; nobody is for a project token.
@@ -133,7 +145,9 @@ def token_rotate(
     _check_rotator(token, by)
     now = timezone.now()
     return retry_when_locked(
-        lambda: _rotate(token, by=by, overlap=overlap, now=now, ip=ip, user_agent=user_agent)
+        lambda: _rotate(
+            token, by=by, overlap=overlap, now=now, ip=ip, user_agent=user_agent, label=label
+        )
     )
 
 
@@ -147,6 +161,7 @@ def _rotate(
     now: datetime,
     ip: str | None,
     user_agent: str,
+    label: str | None,
 ) -> tuple[Token, str]:
     old = _lock_rotatable(token)
     ends = now + (overlap or timedelta(0))
@@ -167,7 +182,7 @@ def _rotate(
         ip=ip,
         user_agent=user_agent,
         detail={
-            "by": who(old, by),
+            "by": label or who(old, by),
             "name": old.name,
             "overlap": int((ends - now).total_seconds()) if ends > now else 0,
             "successor": successor.prefix,

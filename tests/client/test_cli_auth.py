@@ -1,0 +1,395 @@
+"""The gh-like side of the CLI, in-process against a stand-in server: one saved token per
+server, `auth status`, `logout --revoke`, `token rotate`, confirmations, the expiry warning,
+`tessera api` and completion."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from tessera_client import cli, config
+from tessera_client.cli import State, main
+
+from tokens import codec
+
+from .test_cli_messages import ME, SECRET, failure, invoke, no_sleep
+
+OTHER = codec.generate("pat")
+NEW = codec.generate("pat")
+A, B = "http://a.test", "http://b.test"
+
+
+def me(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=ME)
+
+
+def saved_file() -> dict:
+    return json.loads(config.config_path().read_text())
+
+
+# One saved token per server
+
+
+def test_a_second_login_to_another_server_keeps_the_first():
+    assert (
+        invoke(["--url", A, "auth", "login", "--token", SECRET], me, token=None)[0].exit_code == 0
+    )
+    assert invoke(["--url", B, "login", "--token", OTHER], me, token=None)[0].exit_code == 0
+    assert saved_file() == {
+        "version": 2,
+        "default": B,
+        "servers": {A: {"token": SECRET}, B: {"token": OTHER}},
+    }
+    assert stat.S_IMODE(config.config_path().stat().st_mode) == 0o600
+
+    def sent(args, env=None):
+        result, requests = invoke(args, me, token=None, env=env)
+        assert result.exit_code == 0, result.output
+        return str(requests[0].url), requests[0].headers["Authorization"]
+
+    assert sent(["whoami"]) == (f"{B}/api/v1/me", f"Bearer {OTHER}")  # the last login
+    assert sent(["--url", A, "whoami"]) == (f"{A}/api/v1/me", f"Bearer {SECRET}")
+    assert sent(["whoami"], env={"TESSERA_URL": A}) == (f"{A}/api/v1/me", f"Bearer {SECRET}")
+
+
+def test_logout_forgets_one_server_and_the_default_moves_to_the_one_left():
+    config.save(url=A, token=SECRET)
+    config.save(url=B, token=OTHER)
+    result, requests = invoke(["auth", "logout"], me, token=None)
+    assert result.exit_code == 0 and requests == []
+    assert f"Logged out of {B}" in result.stdout
+    assert saved_file()["servers"] == {A: {"token": SECRET}}
+    assert saved_file()["default"] == A
+    assert invoke(["logout", "--url", A], me, token=None)[0].exit_code == 0
+    assert not config.config_path().exists()
+
+
+def test_a_single_token_config_file_is_migrated_and_stays_private():
+    path = config.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"url": A + "/", "token": SECRET}))
+    path.chmod(0o600)
+    result, requests = invoke(["whoami"], me, token=None)
+    assert result.exit_code == 0, result.output
+    assert requests[0].url.host == "a.test"
+    assert saved_file() == {"version": 2, "default": A, "servers": {A: {"token": SECRET}}}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_logout_removes_a_config_file_it_cannot_read():
+    path = config.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    assert "run tessera logout, then login" in failure(invoke(["whoami"], me, token=None)[0])
+    result, _ = invoke(["logout"], me, token=None)
+    assert result.exit_code == 0, result.output
+    assert not path.exists()
+
+
+def test_auth_status_checks_every_saved_server_and_says_which_failed():
+    config.save(url=A, token=SECRET)
+    config.save(url=B, token=OTHER)
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "a.test":
+            return httpx.Response(200, json=ME)
+        body = {"type": "/api/v1/problems/token-revoked", "title": "x", "status": 401,
+                "detail": "The access token was revoked."}  # fmt: skip
+        return httpx.Response(401, json=body)
+
+    result, requests = invoke(["auth", "status"], respond, token=None)
+    assert result.exit_code == 1
+    assert [r.url.host for r in requests] == ["a.test", "b.test"]
+    lines = result.stdout.splitlines()
+    assert lines[0] == A
+    assert lines[1] == (
+        "  ✓ Logged in as ada@example.com (acme, owner) with token tsr_pat_"
+        + SECRET[8:14]
+        + "… (saved)"
+    )
+    assert lines[3] == f"{B} (default)"
+    assert lines[4].startswith(f"  ✗ token {OTHER[:14]}… (saved): token revoked")
+    assert SECRET not in result.output and OTHER not in result.output
+
+    result, _ = invoke(["auth", "status", "-o", "json"], respond, token=None)
+    reports = json.loads(result.stdout)
+    assert [(r["url"], r["ok"], r["default"]) for r in reports] == [
+        (A, True, False),
+        (B, False, True),
+    ]
+
+
+def test_auth_status_without_any_token_exits_3():
+    result, requests = invoke(["auth", "status"], me, token=None)
+    assert result.exit_code == 3 and requests == []
+    assert "not logged in to any Tessera server" in failure(result)
+
+
+# Confirmations
+
+
+def test_a_delete_without_yes_is_refused_when_nobody_can_answer():
+    result, requests = invoke(["tasks", "delete", "7"], lambda r: httpx.Response(204))
+    assert result.exit_code == 2 and requests == []
+    assert "needs --yes when standard input is not a terminal" in result.stderr
+    result, requests = invoke(["tasks", "delete", "7", "--yes"], lambda r: httpx.Response(204))
+    assert result.exit_code == 0
+    assert [(r.method, r.url.path) for r in requests] == [("DELETE", "/api/v1/tasks/7")]
+
+
+@pytest.mark.parametrize(("answer", "code", "sent"), [("y\n", 0, 1), ("n\n", 1, 0)])
+def test_at_a_terminal_a_delete_asks_first(monkeypatch, answer, code, sent):
+    monkeypatch.setattr(cli, "interactive", lambda: True)
+    requests: list[httpx.Request] = []
+
+    def handler(request):
+        requests.append(request)
+        return httpx.Response(204)
+
+    state = State(client_options={"transport": httpx.MockTransport(handler), "sleep": no_sleep})
+    result = CliRunner().invoke(
+        main, ["projects", "delete", "3"], obj=state, input=answer, env={"TESSERA_TOKEN": SECRET}
+    )
+    assert result.exit_code == code
+    assert "Delete project 3 and all its tasks? [y/N]" in result.stderr
+    assert len(requests) == sent
+
+
+# logout --revoke
+
+
+def test_logout_revoke_revokes_on_the_server_then_forgets():
+    config.save(url=A, token=SECRET)
+    result, requests = invoke(
+        ["logout", "--revoke", "--yes"], lambda r: httpx.Response(204), token=None
+    )
+    assert result.exit_code == 0, result.output
+    assert [(r.method, str(r.url)) for r in requests] == [("DELETE", f"{A}/api/v1/tokens/self")]
+    assert requests[0].headers["Authorization"] == f"Bearer {SECRET}"
+    assert "Revoked token" in result.stdout and not config.config_path().exists()
+
+
+def test_logout_revoke_needs_yes_without_a_terminal_and_keeps_the_token():
+    config.save(url=A, token=SECRET)
+    result, requests = invoke(["auth", "logout", "--revoke"], me, token=None)
+    assert result.exit_code == 2 and requests == []
+    assert config.load().token_for(A) == SECRET
+
+
+def test_logout_revoke_keeps_the_token_when_the_server_cannot_be_reached():
+    config.save(url=A, token=SECRET)
+    result, _ = invoke(
+        ["logout", "--revoke", "--yes"], lambda r: httpx.ConnectError("refused"), token=None
+    )
+    assert result.exit_code == 1
+    assert config.load().token_for(A) == SECRET
+
+
+def test_logout_revoke_forgets_a_token_the_server_already_refuses():
+    config.save(url=A, token=SECRET)
+    refused = httpx.Response(
+        401,
+        json={"type": "/api/v1/problems/token-revoked", "detail": "The access token was revoked."},
+    )
+    result, _ = invoke(["logout", "--revoke", "--yes"], lambda r: refused, token=None)
+    assert result.exit_code == 0
+    assert not config.config_path().exists()
+
+
+# token rotate
+
+
+def rotated(overlap_ends: datetime | None = None):
+    body = {
+        "secret": NEW,
+        "token": {"id": 2, "name": "CI", "kind": "pat", "prefix": NEW[:14],
+                  "scopes": ["tasks:read"], "all_projects": True,
+                  "created_at": "2026-01-02T03:04:05Z", "expires_at": "2027-01-02T03:04:05Z"},
+        "replaces": {"id": 1, "prefix": SECRET[:14],
+                     "expires_at": (overlap_ends or datetime.now(UTC)).isoformat()},
+    }  # fmt: skip
+    return lambda request: httpx.Response(201, json=body)
+
+
+def test_token_rotate_swaps_the_saved_token_and_never_prints_the_secret():
+    config.save(url=A, token=SECRET)
+    later = datetime.now(UTC) + timedelta(hours=24)
+    result, requests = invoke(["token", "rotate", "--overlap", "24h"], rotated(later), token=None)
+    assert result.exit_code == 0, result.output
+    (request,) = requests
+    assert (request.method, request.url.path) == ("POST", "/api/v1/tokens/self/rotate")
+    assert json.loads(request.content) == {"overlap": "24h"}
+    assert "Idempotency-Key" not in request.headers
+    assert config.load().token_for(A) == NEW
+    assert NEW not in result.output
+    assert f"the new token is {NEW[:14]}…, saved for {A}" in result.stdout
+    assert f"The old token {SECRET[:14]}… stops working at {later:%Y-%m-%d %H:%M} UTC." in (
+        result.stdout
+    )
+
+
+def test_token_rotate_without_overlap_says_the_old_one_stopped():
+    config.save(url=A, token=SECRET)
+    result, _ = invoke(["token", "rotate"], rotated(), token=None)
+    assert "stopped working now" in result.stdout
+
+
+def test_token_rotate_show_prints_only_the_secret_on_standard_output():
+    config.save(url=A, token=SECRET)
+    result, _ = invoke(["token", "rotate", "--show"], rotated(), token=None)
+    assert result.stdout == NEW + "\n"
+    assert "Rotated" in result.stderr
+    result, _ = invoke(["token", "rotate", "-o", "json"], rotated(), token=None)
+    assert "secret" not in json.loads(result.stdout)
+    result, _ = invoke(["token", "rotate", "--show", "-o", "json"], rotated(), token=None)
+    assert json.loads(result.stdout)["secret"] == NEW
+
+
+def test_token_rotate_with_tessera_token_needs_show():
+    result, requests = invoke(["token", "rotate"], rotated())
+    assert result.exit_code == 2 and requests == []
+    assert "add --show" in result.stderr
+    result, _ = invoke(["token", "rotate", "--show"], rotated())
+    assert result.exit_code == 0 and result.stdout == NEW + "\n"
+    assert not config.config_path().exists()
+
+
+def test_rotating_a_token_already_rotated_is_one_line_and_exit_1():
+    problem = {
+        "type": "/api/v1/problems/token-already-rotated",
+        "title": "Token already rotated",
+        "status": 409,
+        "detail": "“CI” was already rotated: rotate its replacement instead.",
+    }
+    result, requests = invoke(
+        ["token", "rotate", "--show"], lambda r: httpx.Response(409, json=problem)
+    )
+    assert result.exit_code == 1 and len(requests) == 1
+    assert failure(result) == (
+        "tessera: conflict: “CI” was already rotated: rotate its replacement instead"
+    )
+
+
+# The expiry warning
+
+
+@pytest.mark.parametrize(("days", "warned"), [(3, True), (6.9, True), (8, False)])
+def test_a_token_expiring_within_7_days_gets_a_warning_on_standard_error(days, warned):
+    ends = datetime.now(UTC) + timedelta(days=days)
+    header = {"Tessera-Token-Expires": ends.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    result, _ = invoke(
+        ["whoami", "-o", "json"], lambda r: httpx.Response(200, json=ME, headers=header)
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == ME
+    if warned:
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"tessera: warning: this token expires in {round(days)} days")
+        assert line.endswith("run tessera token rotate for a new one with the same access")
+    else:
+        assert result.stderr == ""
+
+
+# tessera api
+
+
+def test_api_gets_any_path_and_prints_its_json():
+    result, requests = invoke(
+        ["api", "/api/v1/projects/1"], lambda r: httpx.Response(200, json={"id": 1})
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"id": 1}
+    assert str(requests[0].url) == "http://127.0.0.1:8000/api/v1/projects/1"
+
+
+def test_api_fields_go_in_the_query_of_a_get_and_the_body_otherwise():
+    ok = lambda r: httpx.Response(200, json={})  # noqa: E731
+    _, requests = invoke(["api", "projects/1/tasks", "-X", "get", "-f", "status=done"], ok)
+    assert requests[0].method == "GET" and requests[0].url.params["status"] == "done"
+    _, requests = invoke(
+        ["api", "projects/1/tasks", "-f", "title=Hi", "-F", "n=3", "-F", "x=true"], ok
+    )
+    assert requests[0].method == "POST"
+    assert json.loads(requests[0].content) == {"title": "Hi", "n": 3, "x": True}
+    _, requests = invoke(["api", "-X", "PATCH", "tasks/7", "-f", "status=done"], ok)
+    assert (requests[0].method, json.loads(requests[0].content)) == ("PATCH", {"status": "done"})
+
+
+def test_api_paginate_follows_link_next_and_merges_the_items():
+    def respond(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        links = (
+            '</api/v1/projects?page=2>; rel="next"'
+            if page == 1
+            else '</api/v1/projects?page=1>; rel="first"'
+        )
+        return httpx.Response(
+            200, json={"items": [{"id": page}], "count": 2}, headers={"Link": links}
+        )
+
+    result, requests = invoke(["api", "projects", "--paginate"], respond)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"items": [{"id": 1}, {"id": 2}], "count": 2}
+    assert len(requests) == 2
+
+
+def test_api_errors_keep_their_exit_codes():
+    body = {
+        "type": "/api/v1/problems/not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "Nothing here.",
+    }
+    result, _ = invoke(["api", "tasks/9"], lambda r: httpx.Response(404, json=body))
+    assert result.exit_code == 5
+    assert failure(result) == "tessera: not found: nothing here"
+
+
+# Completion
+
+
+def test_completion_bash_completes_our_commands_in_a_real_bash(tmp_path):
+    script = CliRunner().invoke(main, ["completion", "bash"]).stdout
+    assert "_TESSERA_COMPLETE=bash_complete" in script
+    probe = tmp_path / "probe.sh"
+    probe.write_text(
+        script
+        + "\nCOMP_WORDS=(tessera au); COMP_CWORD=1"
+        + '; _tessera_completion tessera; echo "${COMPREPLY[@]}"\n'
+        + 'COMPREPLY=(); COMP_WORDS=(tessera auth ""); COMP_CWORD=2'
+        + '; _tessera_completion tessera; echo "${COMPREPLY[@]}"\n'
+    )
+    # The script asks the installed `tessera` (beside this Python) for the words.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    out = subprocess.run(
+        ["bash", str(probe)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PATH": path},
+    ).stdout
+    first, second = out.splitlines()
+    assert first.split() == ["auth"]
+    assert sorted(second.split()) == ["login", "logout", "status"]
+
+
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [("zsh", "#compdef tessera"), ("fish", "complete --no-files --command tessera")],
+)
+def test_completion_prints_zsh_and_fish_scripts(shell, marker):
+    result = CliRunner().invoke(main, ["completion", shell])
+    assert result.exit_code == 0
+    assert marker in result.stdout
+
+
+def test_help_lists_auth_api_completion_and_token():
+    result = CliRunner().invoke(main, ["--help"])
+    for command in ("auth", "api", "completion", "token", "login", "logout"):
+        assert f"  {command} " in result.stdout
