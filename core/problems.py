@@ -87,7 +87,10 @@ DESCRIPTIONS: dict[str, str] = {
     "idempotency-key-reused": "This Idempotency-Key was already used for a different request. "
     "Use a new key for each distinct request.",
     "rate-limited": "The token (or, for unauthenticated endpoints, the address) made too many "
-    "requests this minute. Wait the seconds Retry-After says; RateLimit says where it stands.",
+    "requests in the last minute. Wait the seconds Retry-After says; RateLimit says where it "
+    "stands. A 304 Not Modified does not count.",
+    "token-already-rotated": "This token was rotated before, so it cannot be rotated again: its "
+    "replacement can. If the replacement's secret was lost, make a new token in Settings.",
     "server-error": "Something failed on the server's side. It was logged with the request's "
     "X-Request-Id; quote that id when you report it.",
     "service-unavailable": "The server cannot reach its database for a moment. Retry after the "

@@ -1,0 +1,75 @@
+"""Reading the environment, for config/settings.py: the one place settings come from, and the
+helpers that turn a variable into a setting (a flag, a list, a database, a local secret key)."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name) or default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def local_secret_key(path: Path) -> str:
+    """A random key made once for this checkout and kept in an ignored file, so no key is public.
+
+    Written to a temporary file and linked into place: of two processes starting at once, one
+    wins and both read its key.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.{os.getpid()}")
+    draft.write_text(secrets.token_urlsafe(50))
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
+def database(url: str) -> dict[str, Any]:
+    """One DATABASES entry from a URL, with the connection options Tessera relies on."""
+    config = dj_database_url.parse(
+        url,
+        conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
+        # Off by default: a health check is an extra SELECT 1 round trip on every request, and
+        # Django already drops a connection that failed when its request ends.
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS"),
+    )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5")))
+        # Django turns psycopg's prepared statements off; its own queries bind client-side and
+        # are never prepared either way. The token lookup binds server-side, and with this it is
+        # prepared once per connection instead of planned on every request. Set
+        # DB_PREPARED_STATEMENTS=0 behind a pooler that cannot carry prepared statements.
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            options.setdefault("prepare_threshold", 2)
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        options = config.setdefault("OPTIONS", {})
+        # Every transaction takes the write lock when it begins, waiting up to `timeout` seconds
+        # for it: a deferred one that reads then writes fails at once with "database is locked"
+        # when another writer got there first (two rotations of one token did, 3 times in 4).
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+    return dict(config)
