@@ -64,6 +64,25 @@ def token_revoked(*, token: Token, by: Any, why: str | None = None) -> None:
     emails.send("tokens/email/revoked", context, token_recipients(token))
 
 
+def tokens_reported_leaked(*, tokens: list[Token], why: str) -> None:
+    """One email to each person who hears about any of `tokens` (revoked together because one
+    report named them), listing theirs: a report of a thousand tokens is not a thousand emails."""
+    theirs: dict[str, list[Token]] = {}
+    overseers: dict[int, list[str]] = {}  # a project token's recipients, per organization
+    for token in tokens:
+        if token.kind == Token.Kind.PROJECT:
+            if token.organization_id not in overseers:
+                overseers[token.organization_id] = token_recipients(token)
+            recipients = overseers[token.organization_id]
+        else:
+            recipients = token_recipients(token)
+        for email in recipients:
+            theirs.setdefault(email, []).append(token)
+    for email, listed in theirs.items():
+        context = {"tokens": [_about(token) for token in listed], "why": why}
+        emails.send("tokens/email/reported", context, [email])
+
+
 def token_rotated(*, token: Token, successor: Token, by: Any) -> None:
     """To the owner when someone else (an operator at the shell) rotated their token."""
     context = {**_about(successor), "old": token, "by": by, "in_overlap": token.is_active}

@@ -10,11 +10,12 @@ from .minting import TokenValidationError, project_token_create, token_create, t
 from .revocation import (
     MAX_REPORTED_CREDENTIALS,
     MAX_REPORTED_LENGTH,
+    leaked_digests,
     project_tokens_revoke,
     token_revoke,
     token_revoke_all,
-    token_revoke_leaked,
     token_revoke_many,
+    token_revoke_reported,
 )
 from .rotation import MAX_ROTATION_OVERLAP, ROTATION_OVERLAPS, token_rotate
 
@@ -24,13 +25,14 @@ __all__ = [
     "MAX_ROTATION_OVERLAP",
     "ROTATION_OVERLAPS",
     "TokenValidationError",
+    "leaked_digests",
     "project_token_create",
     "project_tokens_revoke",
     "token_create",
     "token_mint",
     "token_revoke",
     "token_revoke_all",
-    "token_revoke_leaked",
     "token_revoke_many",
+    "token_revoke_reported",
     "token_rotate",
 ]
