@@ -127,7 +127,7 @@ def token_rotate(
     or already rotated one cannot be rotated. `token` is updated to say so.
 
     Who may rotate: see _check_rotator. The owner is emailed when someone else (an operator)
-    rotated their token; nobody is for a project token.
+    rotated their token; for a project token, each owner and admin of its organization is.
     """
     if overlap is not None and not timedelta(0) <= overlap <= MAX_ROTATION_OVERLAP:
         raise TokenValidationError("Choose an overlap between none and 7 days.", "overlap")
@@ -159,6 +159,7 @@ def token_rotate(
                 "successor": successor.prefix,
             },
         )
-        if old.kind != Token.Kind.PROJECT and (by is None or by.pk != old.owner_id):
+        # A project token's owners and admins all hear; a person, when someone else did it.
+        if old.kind == Token.Kind.PROJECT or by is None or by.pk != old.owner_id:
             send_on_commit(lambda: emails.token_rotated(token=old, successor=successor, by=by))
     return successor, secret
