@@ -11,15 +11,24 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Router, Schema
-from pydantic import StringConstraints
+from ninja.errors import ValidationError
+from pydantic import StringConstraints, TypeAdapter
+from pydantic import ValidationError as PydanticError
 
 from core import ratelimits
 from core.background import AnswerFirst
 from core.http import client_ip
-from core.problems import refusal
-from tokens.services import MAX_REPORTED_CREDENTIALS, MAX_REPORTED_LENGTH, leaked_digests
+from core.problems import problem, refusal
+from tokens.selectors import token_digests_issued
+from tokens.services import (
+    MAX_REPORTED_CREDENTIALS,
+    MAX_REPORTED_LENGTH,
+    leaked_digest,
+    leaked_digests,
+)
 from tokens.tasks import revoke_reported
 
+from . import secret_scanning as github
 from .errors import ProblemOut
 
 router = Router(tags=["Leaked tokens"])
@@ -71,3 +80,69 @@ def revoke_credentials(request: HttpRequest, payload: CredentialReport):
     return AnswerFirst(
         ACCEPTED, status=202, task=revoke_reported, kwargs={"digests": digests, "ip": ip}
     )
+
+
+MATCHES = TypeAdapter(list[github.Match])
+
+
+@router.post(
+    "/credentials/github-secret-scanning",
+    auth=None,
+    response={
+        200: list[github.Feedback],
+        400: ProblemOut,
+        401: ProblemOut,
+        413: ProblemOut,
+        422: ProblemOut,
+        503: ProblemOut,
+    },
+    summary="GitHub secret scanning alerts",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": MATCHES.json_schema()}},
+        },
+        "parameters": [
+            {"in": "header", "name": name, "required": True, "schema": {"type": "string"}}
+            for name in ("Github-Public-Key-Identifier", "Github-Public-Key-Signature")
+        ],
+    },
+)
+@sensitive_variables("body", "matches")
+def github_secret_scanning(request: HttpRequest):
+    """GitHub's secret-scanning partner program: tokens GitHub found in public code, as its
+    signed alert (a JSON array of `token`, `type`, `url`, `source`). Every working one is
+    revoked and its people emailed, as for any leak report; the answer is GitHub's feedback,
+    per match: `token_hash` (SHA-256 of the token), `token_type` and `label`, `true_positive`
+    for a token Tessera issued and `false_positive` otherwise. An unsigned alert, a signature
+    that does not match, or a key GitHub does not publish (GITHUB_SECRET_SCANNING_KEYS) is a
+    401. Setting it up: docs/secret-scanning.md."""
+    body = request.body
+    try:
+        github.check_signature(
+            body=body, meta=request.META, keys=settings.GITHUB_SECRET_SCANNING_KEYS
+        )
+    except github.SignatureRefused as refused:
+        return problem("invalid-signature", str(refused))
+    try:
+        matches = MATCHES.validate_json(body)
+    except PydanticError as exc:
+        errors = exc.errors(include_input=False, include_url=False)  # inputs are secrets
+        if any(error["type"] == "json_invalid" for error in errors):
+            return problem("bad-request", "The body is not JSON.")
+        raise ValidationError([dict(error) for error in errors]) from exc
+    found = [leaked_digest(match.token) for match in matches]
+    digests = list(dict.fromkeys(digest for digest in found if digest is not None))
+    # Only GitHub can sign, so telling it which tokens are real (the labels, one indexed query)
+    # is no oracle for anyone else; the revoking and mailing still wait for the answer.
+    issued = token_digests_issued(digests=digests)
+    feedback = [
+        {
+            "token_hash": github.token_hash(match.token),
+            "token_type": match.type,
+            "label": "true_positive" if digest in issued else "false_positive",
+        }
+        for match, digest in zip(matches, found, strict=True)
+    ]
+    work = {"digests": digests, "ip": client_ip(request.META), "reporter": "GitHub secret scanning"}
+    return AnswerFirst(feedback, safe=False, status=200, task=revoke_reported, kwargs=work)

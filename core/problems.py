@@ -26,6 +26,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "token-rotated": (401, "Token rotated"),
     "owner-inactive": (401, "The token's owner has no access"),
     "two-factor-required": (401, "Two-factor authentication required"),
+    "invalid-signature": (401, "Invalid signature"),
     "insufficient-scope": (403, "Insufficient scope"),
     "forbidden-origin": (403, "Origin not allowed"),
     "ip-not-allowed": (403, "Address not allowed for this token"),

@@ -22,7 +22,7 @@ def test_operation_ids_are_what_clients_call(client, db):
     assert ids == {
         "me", "list_projects", "create_project", "get_project", "update_project",
         "delete_project", "list_tasks", "create_task", "get_task", "update_task", "delete_task",
-        "revoke_credentials",
+        "revoke_credentials", "github_secret_scanning",
     }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from .minting import TokenValidationError, project_token_create, token_create, t
 from .revocation import (
     MAX_REPORTED_CREDENTIALS,
     MAX_REPORTED_LENGTH,
+    leaked_digest,
     leaked_digests,
     project_tokens_revoke,
     token_revoke,
@@ -25,6 +26,7 @@ __all__ = [
     "MAX_ROTATION_OVERLAP",
     "ROTATION_OVERLAPS",
     "TokenValidationError",
+    "leaked_digest",
     "leaked_digests",
     "project_token_create",
     "project_tokens_revoke",

@@ -102,27 +102,32 @@ LEAKED_WHY = (
 )
 
 
-@sensitive_variables("values", "value")
-def leaked_digests(values: list[str]) -> list[str]:
-    """The digests of the well-formed Tessera tokens among `values` (full secrets someone found
-    in public), without asking the database: the same work whether or not a token exists, so
-    it can run inside the request that reported them. Anything else is ignored."""
-    digests: dict[str, None] = {}
-    for value in values[:MAX_REPORTED_CREDENTIALS]:
-        if not isinstance(value, str) or len(value) > MAX_REPORTED_LENGTH:
-            continue
-        try:
-            digests[codec.parse(value.strip()).digest] = None
-        except codec.MalformedToken:
-            continue
-    return list(digests)
+@sensitive_variables("value")
+def leaked_digest(value: object) -> str | None:
+    """The digest of `value` if it is a well-formed Tessera token (a full secret someone found
+    in public), without asking the database: the same work whether or not the token exists, so
+    it can run inside the request that reported it. None for anything else."""
+    if not isinstance(value, str) or len(value) > MAX_REPORTED_LENGTH:
+        return None
+    try:
+        return codec.parse(value.strip()).digest
+    except codec.MalformedToken:
+        return None
 
 
-def token_revoke_reported(*, digests: list[str], ip: str | None = None) -> int:
+@sensitive_variables("values")
+def leaked_digests(values: list[str], *, limit: int | None = MAX_REPORTED_CREDENTIALS) -> list[str]:
+    """leaked_digest of the first `limit` values, well-formed ones only, each once."""
+    found = (leaked_digest(value) for value in values[:limit])
+    return list(dict.fromkeys(digest for digest in found if digest is not None))
+
+
+def token_revoke_reported(*, digests: list[str], ip: str | None = None, reporter: str = "") -> int:
     """Revoke every working token among these digests (leaked_digests) and return how many:
     each audited as "reported leaked" with the reporter's address, and one email per person
     listing theirs (a project token's are its organization's owners and admins), however many
-    a report held. Background work (tokens.tasks.revoke_reported), never the request's."""
+    a report held; `reporter` names who found them, when known (the audit's reason).
+    Background work (tokens.tasks.revoke_reported), never the request's."""
     if not digests:
         return 0
     tokens = (
@@ -133,7 +138,9 @@ def token_revoke_reported(*, digests: list[str], ip: str | None = None) -> int:
     revoked = [
         token
         for token in tokens
-        if _revoke(token=token, by=None, label="reported leaked", ip=ip, notify=False)
+        if _revoke(
+            token=token, by=None, label="reported leaked", reason=reporter, ip=ip, notify=False
+        )
     ]
     emails.tokens_reported_leaked(tokens=revoked, why=LEAKED_WHY)  # each revocation has committed
     return len(revoked)
