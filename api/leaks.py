@@ -2,7 +2,9 @@
 scanner, a researcher, its owner on someone else's machine) can have it revoked.
 
 No authentication, since whoever reports it may be anyone; rate limited per client address. The
-answer is the same 202 whatever was sent, so it reveals nothing about which tokens existed.
+answer is the same 202 whatever was sent, in the same time, so it reveals nothing about which
+tokens existed: the lookup, revocation and emails are a task run once it has been sent.
+GitHub's secret scanning reports through its own signed endpoint (api.secret_scanning).
 """
 
 from typing import Annotated
@@ -61,9 +63,10 @@ class ReportAccepted(Schema):
 )
 @sensitive_variables("payload")  # live secrets, maybe: never in an error report
 def revoke_credentials(request: HttpRequest, payload: CredentialReport):
-    """Revoke every working token among `credentials` and email whoever it belongs to. No
-    token is needed to call it. The answer is always 202 `{"status": "accepted"}`, for unknown,
-    malformed and already revoked tokens alike, so it tells nothing about which existed.
+    """Revoke every working token among `credentials` and email whoever it belongs to, once
+    this answer has been sent. No token is needed to call it. The answer is always 202
+    `{"status": "accepted"}`, in the same time, for unknown, malformed and already revoked
+    tokens alike, so it tells nothing about which existed.
     Each client address may report a few times a minute (10 by default); beyond that the answer
     is 429 with Retry-After."""
     ip = client_ip(request.META)
