@@ -1,13 +1,13 @@
 """Does a leak report's answer time say whether the reported token existed?
 
 Serves Tessera with gunicorn (one sync worker, SQLite in a temporary directory, the console
-email backend) on 127.0.0.1, mints live tokens, then reports one token per request, a live one
-or a well-formed unknown one in a shuffled order, and times each answer as a client sees it:
+email backend) on 127.0.0.1, mints live tokens, then reports them (`--batch` a report, 1 by
+default) or as many well-formed unknown ones, in a shuffled order, and times each answer as a client sees it:
 from opening the connection to the last byte of the 202. Prints the mean and standard deviation
 of each and Welch's z for the difference; |z| ≤ 3 means the two cannot be told apart at this
 sample size. A pause between requests lets the worker finish any work a report left it.
 
-    .venv/bin/python bench/leak_timing.py [--n 300] [--port 18517] [--root CHECKOUT]
+    .venv/bin/python bench/leak_timing.py [--n 300] [--batch 1] [--port 18517] [--root CHECKOUT]
 
 `--root` serves another checkout (say, the commit before a change) with this virtualenv.
 """
@@ -45,8 +45,8 @@ open(sys.argv[2], "w").write(json.dumps(secrets))
 """
 
 
-def timed_report(port: int, token: str) -> float:
-    body = json.dumps({"credentials": [token]})
+def timed_report(port: int, tokens: list[str]) -> float:
+    body = json.dumps({"credentials": tokens})
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("POST", REPORT, body, {"Content-Type": "application/json"})
@@ -85,7 +85,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="reports of each kind")
     parser.add_argument("--port", type=int, default=18517)
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to serve")
-    parser.add_argument("--pause", type=float, default=0.03, help="seconds between reports")
+    parser.add_argument(
+        "--pause", type=float, default=0.03, help="seconds between reports (more for batches)"
+    )
+    parser.add_argument("--batch", type=int, default=1, help="tokens in each report")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(ROOT))
@@ -106,7 +109,7 @@ def main() -> None:
         manage = [python, str(root / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
         secrets_file = f"{scratch}/secrets.json"
-        seed = [*manage, "shell", "-c", SEED.replace("sys.argv[1]", str(args.n + 20))]
+        seed = [*manage, "shell", "-c", SEED.replace("sys.argv[1]", str((args.n + 5) * args.batch))]
         seed[-1] = seed[-1].replace("sys.argv[2]", repr(secrets_file))
         subprocess.run(seed, env=env, check=True, stdout=subprocess.DEVNULL)
         live = json.loads(Path(secrets_file).read_text())
@@ -120,16 +123,21 @@ def main() -> None:
         )
         try:
             wait_until_up(args.port, server)
-            for _ in range(20):  # warm up: imports, templates, connections
-                timed_report(args.port, live.pop())
-                timed_report(args.port, codec.generate("pat"))
+
+            def tokens(kind: str) -> list[str]:
+                if kind == "live":
+                    return [live.pop() for _ in range(args.batch)]
+                return [codec.generate("pat") for _ in range(args.batch)]
+
+            for _ in range(5):  # warm up: imports, templates, connections
+                timed_report(args.port, tokens("live"))
+                timed_report(args.port, tokens("unknown"))
                 time.sleep(args.pause)
             plan = ["live"] * args.n + ["unknown"] * args.n
             random.shuffle(plan)
             times: dict[str, list[float]] = {"live": [], "unknown": []}
             for kind in plan:
-                token = live.pop() if kind == "live" else codec.generate("pat")
-                times[kind].append(timed_report(args.port, token))
+                times[kind].append(timed_report(args.port, tokens(kind)))
                 time.sleep(args.pause)
         finally:
             server.terminate()
@@ -138,7 +146,8 @@ def main() -> None:
     z = (statistics.mean(a) - statistics.mean(b)) / (
         statistics.variance(a) / len(a) + statistics.variance(b) / len(b)
     ) ** 0.5
-    print(f"served: {'this checkout' if root == ROOT else 'another checkout (--root)'}")
+    served = "this checkout" if root == ROOT else "another checkout (--root)"
+    print(f"served: {served}; {args.batch} token(s) a report")
     print(summary("live", a))
     print(summary("unknown", b))
     print(f"Welch z (live − unknown) = {z:.2f}")

@@ -116,9 +116,10 @@ def leaked_digest(value: object) -> str | None:
 
 
 @sensitive_variables("values")
-def leaked_digests(values: list[str], *, limit: int | None = MAX_REPORTED_CREDENTIALS) -> list[str]:
-    """leaked_digest of the first `limit` values, well-formed ones only, each once."""
-    found = (leaked_digest(value) for value in values[:limit])
+def leaked_digests(values: list[str]) -> list[str]:
+    """leaked_digest of a report's values (the first MAX_REPORTED_CREDENTIALS), well-formed
+    ones only, each once."""
+    found = (leaked_digest(value) for value in values[:MAX_REPORTED_CREDENTIALS])
     return list(dict.fromkeys(digest for digest in found if digest is not None))
 
 
