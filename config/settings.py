@@ -5,6 +5,7 @@ helpers of config/environment.py) and nowhere else.
 The defaults are safe for a local run: SQLite, console email, DEBUG on only when asked for.
 """
 
+import json
 import sys
 from pathlib import Path
 
@@ -321,6 +322,17 @@ AGENT_DEFAULT_EXPIRY_DAYS = 90
 TOKEN_DEFAULT_EXPIRY_DAYS = 30
 # Leaked-token reports (POST /api/v1/credentials/revoke) per client address per minute.
 CREDENTIAL_REPORTS_PER_MINUTE = int(env("CREDENTIAL_REPORTS_PER_MINUTE", "10"))
+# GitHub's secret-scanning partner program (POST /api/v1/credentials/github-secret-scanning): the
+# public keys GitHub signs its alerts with, key identifier → PEM, as the JSON object GitHub's
+# https://api.github.com/meta/public_keys/secret_scanning lists (docs/secret-scanning.md).
+# Empty: the endpoint refuses every alert.
+GITHUB_SECRET_SCANNING_KEYS: dict[str, str] = json.loads(env("GITHUB_SECRET_SCANNING_KEYS") or "{}")
+# Background work (tokens.tasks). The immediate backend runs a task where it is enqueued, which
+# for a leak report is after its answer is sent (core.background.AnswerFirst); a queued backend
+# is this setting alone.
+TASKS = {
+    "default": {"BACKEND": env("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}
+}
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
 
 

@@ -31,6 +31,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "token-rotated": (401, "Token rotated"),
     "owner-inactive": (401, "The token's owner has no access"),
     "two-factor-required": (401, "Two-factor authentication required"),
+    "invalid-signature": (401, "Invalid signature"),
     "insufficient-scope": (403, "Insufficient scope"),
     "forbidden-origin": (403, "Origin not allowed"),
     "ip-not-allowed": (403, "Address not allowed for this token"),
@@ -89,6 +90,9 @@ DESCRIPTIONS: dict[str, str] = {
     "rate-limited": "The token (or, for unauthenticated endpoints, the address) made too many "
     "requests in the last minute. Wait the seconds Retry-After says; RateLimit says where it "
     "stands. A 304 Not Modified does not count.",
+    "invalid-signature": "The request's signature is missing, does not match its body, or was "
+    "made with a key Tessera does not know. Secret-scanning partners sign with the keys they "
+    "publish; Tessera checks against the ones its operator configured.",
     "token-already-rotated": "This token was rotated before, so it cannot be rotated again: its "
     "replacement can. If the replacement's secret was lost, make a new token in Settings.",
     "server-error": "Something failed on the server's side. It was logged with the request's "

@@ -42,19 +42,28 @@ def _about(token: Token) -> dict[str, Any]:
     }
 
 
+def _to_each(prefix: str, context: dict[str, Any], to: list[str]) -> None:
+    """One email to each address, once: nobody reads who else was told, or gets it twice."""
+    for address in dict.fromkeys(to):
+        emails.send(prefix, context, [address])
+
+
 def token_created(*, token: Token, ip: str | None, user_agent: str) -> None:
-    """Rule 11: a stolen session cannot mint a credential silently. To the owner, or for a
-    project token to whoever made it."""
-    person = token.created_by if token.kind == Token.Kind.PROJECT else token.owner
-    if person is None:
-        return
+    """Rule 11: a stolen session cannot mint a credential silently. To the owner; for a
+    project token to whoever made it and every owner and admin of its organization."""
+    if token.kind == Token.Kind.PROJECT:
+        creator = token.created_by
+        to = ([creator.email] if creator is not None else []) + token_recipients(token)
+    else:
+        to = [token.owner.email] if token.owner is not None else []
     context = {
         **_about(token),
         "access": describe_access(token.scopes),
         "origin": (ip or "an unknown address") + (f" ({user_agent[:200]})" if user_agent else ""),
         "account": "your Tessera account" if token.owner is not None else "Tessera",
+        "creator": token.created_by if token.kind == Token.Kind.PROJECT else None,
     }
-    emails.send("tokens/email/created", context, [person.email])
+    _to_each("tokens/email/created", context, to)
 
 
 def token_revoked(*, token: Token, by: Any, why: str | None = None) -> None:
@@ -64,10 +73,30 @@ def token_revoked(*, token: Token, by: Any, why: str | None = None) -> None:
     emails.send("tokens/email/revoked", context, token_recipients(token))
 
 
+def tokens_reported_leaked(*, tokens: list[Token], why: str) -> None:
+    """One email to each person who hears about any of `tokens` (revoked together because one
+    report named them), listing theirs: a report of a thousand tokens is not a thousand emails."""
+    theirs: dict[str, list[Token]] = {}
+    overseers: dict[int, list[str]] = {}  # a project token's recipients, per organization
+    for token in tokens:
+        if token.kind == Token.Kind.PROJECT:
+            if token.organization_id not in overseers:
+                overseers[token.organization_id] = token_recipients(token)
+            recipients = overseers[token.organization_id]
+        else:
+            recipients = token_recipients(token)
+        for email in recipients:
+            theirs.setdefault(email, []).append(token)
+    for email, listed in theirs.items():
+        context = {"tokens": [_about(token) for token in listed], "why": why}
+        emails.send("tokens/email/reported", context, [email])
+
+
 def token_rotated(*, token: Token, successor: Token, by: Any) -> None:
-    """To the owner when someone else (an operator at the shell) rotated their token."""
+    """To the owner when someone else (an operator at the shell) rotated their token; for a
+    project token, to each owner and admin of its organization, whoever rotated it."""
     context = {**_about(successor), "old": token, "by": by, "in_overlap": token.is_active}
-    emails.send("tokens/email/rotated", context, token_recipients(token))
+    _to_each("tokens/email/rotated", context, token_recipients(token))
 
 
 def token_expiry_reminder(*, token: Token, kind: str, to: list[str]) -> None:

@@ -1,5 +1,6 @@
 import json
 import math
+import shlex
 
 from django import template
 from django.utils import timezone
@@ -110,49 +111,96 @@ def token_title(context, token, quoted: bool = False) -> str:
     return name
 
 
-def _servers(key: str, entry: dict) -> str:
-    return json.dumps({key: {"tessera": entry}}, indent=2)
+# Where an agent's token lives: one environment variable, set once. Every configuration below
+# only names it, so none of them holds the secret, and a project's .mcp.json or .vscode/mcp.json
+# can be committed as it is.
+AGENT_VARIABLE = "TESSERA_AGENT_TOKEN"
 
 
-@register.simple_tag(takes_context=True)
-def agent_configs(context, agent, secret: str) -> list[dict]:
-    """Ready-to-paste configuration for each MCP client, in the shape that client documents;
-    the one the agent was made for comes first."""
-    url = str(context["mcp_url"])
-    headers = {"Authorization": f"Bearer {secret}"}
-    http = {"type": "http", "url": url, "headers": headers}
-    command = (
-        f'claude mcp add --transport http tessera {url} --header "Authorization: Bearer {secret}"'
-    )
-    configs = [
+def _servers(key: str, entry: dict, **more: object) -> str:
+    return json.dumps({**more, key: {"tessera": entry}}, indent=2, ensure_ascii=False)
+
+
+def _claude_code(url: str) -> list[dict]:
+    """Claude Code expands `${VAR}` in a project's .mcp.json when it connects."""
+    bearer = f"Bearer ${{{AGENT_VARIABLE}}}"
+    server = {"type": "http", "url": url, "headers": {"Authorization": bearer}}
+    # `claude mcp add-json` takes the server itself, not an "mcpServers" wrapper; single quotes
+    # keep the shell from expanding the variable, so the file gets the reference.
+    add_json = json.dumps(server, separators=(",", ":"))
+    return [
         {
             "client": "claude-code",
             "id": "agent-config-claude",
-            "title": "Claude Code: run this command",
-            "text": command,
+            "title": "Claude Code: add it to this project’s .mcp.json",
+            "text": f"claude mcp add --transport http --scope project tessera {shlex.quote(url)} "
+            f"--header {shlex.quote('Authorization: ' + bearer)}",
             "button": "Copy command",
+        },
+        {
+            "client": "claude-code",
+            "id": "agent-config-claude-json",
+            "title": "Claude Code: or the same with claude mcp add-json",
+            "text": f"claude mcp add-json --scope project tessera {shlex.quote(add_json)}",
+            "button": "Copy add-json command",
         },
         {
             "client": "claude-code",
             "id": "agent-config-json",
             "title": "Claude Code, or any MCP client: .mcp.json",
-            "text": _servers("mcpServers", http),
+            "text": _servers("mcpServers", server),
             "button": "Copy JSON",
         },
+    ]
+
+
+def _cursor_and_vscode(url: str) -> list[dict]:
+    """Cursor spells a variable `${env:VAR}`; VS Code prompts for the value once (`inputs`,
+    hidden as a password) and keeps it in its secret storage."""
+    cursor = {"url": url, "headers": {"Authorization": f"Bearer ${{env:{AGENT_VARIABLE}}}"}}
+    prompt = {
+        "type": "promptString",
+        "id": "tessera-token",
+        "description": "Tessera agent token (tsr_agt_…)",
+        "password": True,
+    }
+    vscode = {
+        "type": "http",
+        "url": url,
+        "headers": {"Authorization": "Bearer ${input:tessera-token}"},
+    }
+    return [
         {
             "client": "cursor",
             "id": "agent-config-cursor",
-            "title": "Cursor: ~/.cursor/mcp.json",
-            "text": _servers("mcpServers", {"url": url, "headers": headers}),
+            "title": "Cursor: ~/.cursor/mcp.json or .cursor/mcp.json",
+            "text": _servers("mcpServers", cursor),
             "button": "Copy Cursor JSON",
         },
         {
             "client": "vscode",
             "id": "agent-config-vscode",
-            "title": "VS Code: .vscode/mcp.json",
-            "text": _servers("servers", http),
+            "title": "VS Code: .vscode/mcp.json (it asks for the token once, and keeps it hidden)",
+            "text": _servers("servers", vscode, inputs=[prompt]),
             "button": "Copy VS Code JSON",
         },
     ]
+
+
+@register.simple_tag(takes_context=True)
+def agent_configs(context, agent, secret: str) -> list[dict]:
+    """Ready-to-paste configuration for each MCP client, in the shape that client documents:
+    first the one line that puts the secret in the environment, then the client the agent was
+    made for. None of the configurations holds the secret: they name the variable."""
+    url = str(context["mcp_url"])
+    configs = _claude_code(url) + _cursor_and_vscode(url)
+    environment = {
+        "client": "",
+        "id": "agent-config-env",
+        "title": f"First, the token: put it in {AGENT_VARIABLE} (your shell profile, or a "
+        "secret manager), never in a file you commit",
+        "text": f"export {AGENT_VARIABLE}={secret}",
+        "button": "Copy export line",
+    }
     chosen = [c for c in configs if c["client"] == agent.client]
-    return chosen + [c for c in configs if c["client"] != agent.client]
+    return [environment, *chosen, *(c for c in configs if c["client"] != agent.client)]

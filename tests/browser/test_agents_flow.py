@@ -54,24 +54,29 @@ def test_connect_an_agent_copy_its_config_then_an_admin_revokes_it(page, live_se
     page.get_by_label("Website").check()
     page.get_by_role("button", name="Connect agent").click()
     json_block = page.locator("#agent-config-json")
-    expect(json_block).to_contain_text("tsr_agt_")
+    expect(json_block).to_contain_text("${TESSERA_AGENT_TOKEN}")
     shot(page, "12-agent-connected")
 
-    # What is shown is what is copied; the copy lands after the click returns, so wait for it.
+    # The secret is in one line only, the one that exports it; what is shown is what is copied
+    # (the copy lands after the click returns, so wait for it).
+    export = page.locator("#agent-config-env").inner_text()
+    page.get_by_role("button", name="Copy export line").click()
+    expect_clipboard(page, export)
+    secret = export.removeprefix("export TESSERA_AGENT_TOKEN=")
+    assert secret.startswith("tsr_agt_")
     shown = json_block.inner_text()
     page.get_by_role("button", name="Copy JSON").click()
     expect_clipboard(page, shown)
-    config = json.loads(shown)
-    server = config["mcpServers"]["tessera"]
+    server = json.loads(shown)["mcpServers"]["tessera"]
     assert server["url"] == f"{live_server.url}/mcp"
-    secret = server["headers"]["Authorization"].removeprefix("Bearer ")
-    assert secret.startswith("tsr_agt_")
+    assert server["headers"] == {"Authorization": "Bearer ${TESSERA_AGENT_TOKEN}"}
+    assert secret not in page.locator("#agent-config-cursor").inner_text()
     command = (
-        f"claude mcp add --transport http tessera {live_server.url}/mcp "
-        f'--header "Authorization: Bearer {secret}"'
+        f"claude mcp add --transport http --scope project tessera {live_server.url}/mcp "
+        "--header 'Authorization: Bearer ${TESSERA_AGENT_TOKEN}'"
     )
     expect(page.locator("#agent-config-claude")).to_have_text(command)
-    page.get_by_role("button", name="Copy command").click()
+    page.get_by_role("button", name="Copy command", exact=True).click()
     expect_clipboard(page, command)
     assert mcp_call(live_server.url, secret) == 200
 

@@ -1,6 +1,7 @@
 import html as html_lib
 import json
 import re
+import shlex
 from datetime import timedelta
 
 import pytest
@@ -25,7 +26,20 @@ def json_or_text(text: str):
 
 
 def secret_from(html: str) -> str:
-    return re.search(r"Bearer (tsr_agt_[0-9A-Za-z]{36})", html).group(1)
+    return re.search(r"export TESSERA_AGENT_TOKEN=(tsr_agt_[0-9A-Za-z]{36})", html).group(1)
+
+
+def config_blocks(html: str) -> dict:
+    """Each copy block of the one-time panel by id: parsed JSON, or the text of a command."""
+    return {
+        found.group(1): json_or_text(html_lib.unescape(found.group(2)))
+        for found in re.finditer(
+            r'<pre class="code" id="([\w-]+)"[^>]*><code>(.*?)</code>', html, re.S
+        )
+    }
+
+
+REFERENCE = "Bearer ${TESSERA_AGENT_TOKEN}"
 
 
 def test_the_form_defaults_to_read_only_and_90_days(signed_in, org):
@@ -43,22 +57,39 @@ def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signe
     assert token.kind == "agt" and token.client == "claude-code"
     assert token.scopes == ["projects:read", "tasks:read"]
     assert 89 <= (token.expires_at - timezone.now()).days <= 90
-    blocks = {
-        found.group(1): json_or_text(html_lib.unescape(found.group(2)))
-        for found in re.finditer(
-            r'<pre class="code" id="([\w-]+)"[^>]*><code>(.*?)</code>', html, re.S
-        )
-    }
-    entry = {"url": "http://testserver/mcp", "headers": {"Authorization": f"Bearer {secret}"}}
-    # Claude Code (the client chosen) first, as the command and as .mcp.json with "type".
-    assert list(blocks)[:2] == ["agent-config-claude", "agent-config-json"]
+    blocks = config_blocks(html)
+    # The secret once, in the line that exports it; then Claude Code (the client chosen) first.
+    assert list(blocks)[:4] == [
+        "agent-config-env",
+        "agent-config-claude",
+        "agent-config-claude-json",
+        "agent-config-json",
+    ]
+    assert blocks["agent-config-env"] == f"export TESSERA_AGENT_TOKEN={secret}"
+    assert html.count(secret) == 1
+    url = "http://testserver/mcp"
+    claude = {"type": "http", "url": url, "headers": {"Authorization": REFERENCE}}
     assert blocks["agent-config-claude"] == (
-        f"claude mcp add --transport http tessera http://testserver/mcp "
-        f'--header "Authorization: Bearer {secret}"'
+        f"claude mcp add --transport http --scope project tessera {url} "
+        f"--header 'Authorization: {REFERENCE}'"
     )
-    assert blocks["agent-config-json"] == {"mcpServers": {"tessera": {"type": "http", **entry}}}
-    assert blocks["agent-config-cursor"] == {"mcpServers": {"tessera": entry}}
-    assert blocks["agent-config-vscode"] == {"servers": {"tessera": {"type": "http", **entry}}}
+    # add-json takes the server object itself, single-quoted so the shell leaves ${...} alone.
+    command = shlex.split(blocks["agent-config-claude-json"])
+    assert command[:5] == ["claude", "mcp", "add-json", "--scope", "project"]
+    assert command[5] == "tessera" and json.loads(command[6]) == claude
+    assert blocks["agent-config-json"] == {"mcpServers": {"tessera": claude}}
+    cursor = {"url": url, "headers": {"Authorization": "Bearer ${env:TESSERA_AGENT_TOKEN}"}}
+    assert blocks["agent-config-cursor"] == {"mcpServers": {"tessera": cursor}}
+    vscode = blocks["agent-config-vscode"]
+    (prompt,) = vscode["inputs"]
+    assert prompt["type"] == "promptString" and prompt["password"] is True
+    assert vscode["servers"]["tessera"] == {
+        **claude,
+        "headers": {"Authorization": "Bearer ${input:" + prompt["id"] + "}"},
+    }
+    for config_id, text in blocks.items():
+        if config_id != "agent-config-env":
+            assert secret[8:] not in json.dumps(text)  # no secret in what people commit
     again = signed_in.get(AGENTS).content.decode()
     assert secret not in again and token.prefix in again
     assert AuditEvent.objects.filter(

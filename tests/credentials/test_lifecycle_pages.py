@@ -143,7 +143,7 @@ def test_an_agent_connection_rotates_into_a_ready_configuration(signed_in, clien
     agent, old_secret = make_token(owner=user, organization=org, name="Cursor", kind="agt")
     response = signed_in.post(rotate_url(agent), {"overlap": "24h"})
     html = response.content.decode()
-    new_secret = re.search(r"Bearer (tsr_agt_\w{36})", html).group(1)
+    new_secret = re.search(r"TESSERA_AGENT_TOKEN=(tsr_agt_\w{36})", html).group(1)
     assert response["HX-Replace-Url"] == "/settings/agents/"
     assert new_secret.startswith("tsr_agt_") and "keeps working until" in html
     assert works(client, new_secret) and works(client, old_secret)

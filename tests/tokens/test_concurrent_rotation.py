@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
+from core.db import retry_when_locked
 from tests.factories import make_org, make_token, make_user
 from tokens.models import Token
 from tokens.services import TokenConflict, token_rotate
@@ -22,7 +23,8 @@ def test_concurrent_rotations_make_one_successor_and_refuse_the_rest():
     def rotate():
         try:
             start.wait()
-            token_rotate(token=Token.objects.get(pk=token.pk), by=owner)
+            mine = retry_when_locked(lambda: Token.objects.get(pk=token.pk))
+            token_rotate(token=mine, by=owner)
             outcomes.append("rotated")
         except TokenConflict:
             outcomes.append("conflict")

@@ -176,17 +176,26 @@ def test_the_audit_log_names_who_created_rotated_and_revoked_it(
     events = {e.event: e for e in AuditEvent.objects.filter(organization=org)}
     assert events["token.rotated"].actor == user and events["token.rotated"].detail["by"] == "admin"
     assert events["token.revoked"].actor == admin
-    assert mail.outbox == []  # admins acting on project tokens email no one
+    # The rotation tells each owner and admin; an admin's revocation of it emails no one.
+    assert [m.to for m in mail.outbox] == [["ada@example.com"], ["admin@example.com"]]
+    assert all("rotated" in m.subject for m in mail.outbox)
 
 
-def test_the_creator_is_emailed_about_the_new_token_and_never_its_secret(
-    admin, project, django_capture_on_commit_callbacks
+def test_the_creator_and_each_owner_and_admin_are_emailed_once_and_never_the_secret(
+    org, admin, project, django_capture_on_commit_callbacks
 ):
+    org.memberships.create(user=make_user(email="member@example.com"), role=Role.MEMBER)
+    gone = make_user(email="gone@example.com", is_active=False)
+    org.memberships.create(user=gone, role=Role.ADMIN)
     with django_capture_on_commit_callbacks(execute=True):
         token, secret = create(project, admin)
-    assert [m.to for m in mail.outbox] == [["admin@example.com"]]
-    assert token.prefix in mail.outbox[0].body and secret[14:] not in mail.outbox[0].body
-    assert f"/orgs/{project.organization.slug}/projects/{project.pk}/tokens/" in mail.outbox[0].body
+    # The creator first, then the organization's other owners and admins; not twice, and
+    # neither members nor deactivated admins.
+    assert [m.to for m in mail.outbox] == [["admin@example.com"], ["ada@example.com"]]
+    for message in mail.outbox:
+        assert token.prefix in message.body and secret[14:] not in message.body
+        assert "created on Tessera by admin@example.com" in message.body
+        assert f"/orgs/{org.slug}/projects/{project.pk}/tokens/" in message.body
 
 
 def test_token_create_makes_project_tokens_from_the_shell(client, admin, project):

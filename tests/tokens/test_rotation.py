@@ -261,18 +261,28 @@ def test_the_owner_rotating_their_own_token_is_not_emailed(
     assert mail.outbox == []
 
 
-def test_a_project_token_rotates_the_same_way_and_emails_no_person(
+def test_a_project_token_rotates_the_same_way_and_tells_each_owner_and_admin_once(
     client, user, org, project, django_capture_on_commit_callbacks
 ):
+    admin = make_user(email="admin@example.com")
+    org.memberships.create(user=admin, role=Role.ADMIN)
+    org.memberships.create(user=make_user(email="member@example.com"), role=Role.MEMBER)
     token, old_secret = project_token_create(
         project=project, by=user, name="Deploy", scopes=["tasks:read"], expires_at=None
     )
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         successor, new_secret = token_rotate(token=token, by=user, overlap=timedelta(hours=1))
     assert codec.parse(new_secret).kind == "prj"
     assert successor.project == project and successor.owner is None
     assert status_of(client, old_secret) == status_of(client, new_secret) == 200
-    assert mail.outbox == []
+    # Whoever rotated it and every other owner and admin: one email each, no member.
+    assert [m.to for m in mail.outbox] == [["ada@example.com"], ["admin@example.com"]]
+    for message in mail.outbox:
+        assert message.subject == "The project token “Deploy” was rotated"
+        assert "ada@example.com rotated the project token" in message.body
+        assert successor.prefix in message.body and token.prefix in message.body
+        assert new_secret[14:] not in message.body and old_secret[14:] not in message.body
 
 
 def test_the_token_rotate_command_prints_the_new_secret_once(

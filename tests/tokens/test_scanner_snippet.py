@@ -73,3 +73,20 @@ def test_the_snippet_finds_tokens_in_text_and_skips_lookalikes(snippet):
         f"{''.join(random.choices(string.ascii_letters, k=50))}"
     )
     assert snippet["find_tessera_tokens"](text) == real
+
+
+def test_the_partner_registration_patterns_match_each_kind_and_only_it():
+    text = (README.parent / "docs" / "secret-scanning.md").read_text()
+    patterns = dict(re.findall(r"\| `(tessera_\w+)` \| `([^`]+)` \|", text))
+    kinds = {
+        "tessera_personal_access_token": "pat",
+        "tessera_agent_token": "agt",
+        "tessera_project_token": "prj",
+    }
+    assert set(patterns) == set(kinds)
+    for name, kind in kinds.items():
+        pattern = re.compile(patterns[name])
+        for other in sorted(codec.KINDS):
+            value = codec.generate(other)
+            assert bool(pattern.search(f"token = '{value}'")) is (other == kind)
+        assert not pattern.search(f"x{codec.generate(kind)}")  # inside a longer word

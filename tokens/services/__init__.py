@@ -16,11 +16,13 @@ from .minting import (
 from .revocation import (
     MAX_REPORTED_CREDENTIALS,
     MAX_REPORTED_LENGTH,
+    leaked_digest,
+    leaked_digests,
     project_tokens_revoke,
     token_revoke,
     token_revoke_all,
-    token_revoke_leaked,
     token_revoke_many,
+    token_revoke_reported,
     token_revoke_self,
 )
 from .rotation import (
@@ -40,14 +42,16 @@ __all__ = [
     "TokenAlreadyRotated",
     "TokenConflict",
     "TokenValidationError",
+    "leaked_digest",
+    "leaked_digests",
     "project_token_create",
     "project_tokens_revoke",
     "token_create",
     "token_mint",
     "token_revoke",
     "token_revoke_all",
-    "token_revoke_leaked",
     "token_revoke_many",
+    "token_revoke_reported",
     "token_revoke_self",
     "token_rotate",
 ]

@@ -267,8 +267,8 @@ def project_token_create(
     Only owners and admins of the project's organization may (TokenValidationError otherwise).
     The token belongs to the project, not to `by`: it survives `by` leaving the organization or
     being deactivated. It reaches only its project, with its scopes capped at what the member
-    role allows (tokens.permissions.PROJECT_TOKEN_ROLE). `by` is recorded as its creator and
-    emailed, as for any new credential.
+    role allows (tokens.permissions.PROJECT_TOKEN_ROLE). `by` is recorded as its creator; it
+    and every owner and admin of the organization are emailed, once each (never the secret).
     """
     organization = project.organization
     _check_person(person=by, organization=organization, roles=OVERSEERS)

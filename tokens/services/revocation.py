@@ -104,34 +104,55 @@ def project_tokens_revoke(*, project: Project) -> int:
     )
 
 
-@sensitive_variables("values", "value")
-def token_revoke_leaked(*, values: list[str], ip: str | None = None) -> int:
-    """Revoke every working token among `values` (full secrets someone found in public, e.g. a
-    secret scanner) and return how many. Strings that are not well-formed Tessera tokens are
-    ignored; each revocation is audited as "reported leaked" with the reporter's address, and
-    its owner (for a project token, the organization's owners and admins) is emailed."""
-    digests = set()
-    for value in values[:MAX_REPORTED_CREDENTIALS]:
-        if not isinstance(value, str) or len(value) > MAX_REPORTED_LENGTH:
-            continue
-        try:
-            digests.add(codec.parse(value.strip()).digest)
-        except codec.MalformedToken:
-            continue
+LEAKED_WHY = (
+    "it was reported as leaked: someone found it where others can see it, such as a public "
+    "repository, and reported it to Tessera"
+)
+
+
+@sensitive_variables("value")
+def leaked_digest(value: object) -> str | None:
+    """The digest of `value` if it is a well-formed Tessera token (a full secret someone found
+    in public), without asking the database: the same work whether or not the token exists, so
+    it can run inside the request that reported it. None for anything else."""
+    if not isinstance(value, str) or len(value) > MAX_REPORTED_LENGTH:
+        return None
+    try:
+        return codec.parse(value.strip()).digest
+    except codec.MalformedToken:
+        return None
+
+
+@sensitive_variables("values")
+def leaked_digests(values: list[str]) -> list[str]:
+    """leaked_digest of a report's values (the first MAX_REPORTED_CREDENTIALS), well-formed
+    ones only, each once."""
+    found = (leaked_digest(value) for value in values[:MAX_REPORTED_CREDENTIALS])
+    return list(dict.fromkeys(digest for digest in found if digest is not None))
+
+
+def token_revoke_reported(*, digests: list[str], ip: str | None = None, reporter: str = "") -> int:
+    """Revoke every working token among these digests (leaked_digests) and return how many:
+    each audited as "reported leaked" with the reporter's address, and one email per person
+    listing theirs (a project token's are its organization's owners and admins), however many
+    a report held; `reporter` names who found them, when known (the audit's reason).
+    Background work (tokens.tasks.revoke_reported), never the request's."""
     if not digests:
         return 0
-    why = (
-        "it was reported as leaked: someone found it where others can see it, such as a "
-        "public repository, and reported it to Tessera"
-    )
     tokens = (
         Token.objects.filter(working(timezone.now()), digest__in=digests)
         .select_related("owner", "organization", "project")
         .order_by("id")
     )
-    return sum(
-        _revoke(token=token, by=None, label="reported leaked", why=why, ip=ip) for token in tokens
-    )
+    revoked = [
+        token
+        for token in tokens
+        if _revoke(
+            token=token, by=None, label="reported leaked", reason=reporter, ip=ip, notify=False
+        )
+    ]
+    emails.tokens_reported_leaked(tokens=revoked, why=LEAKED_WHY)  # each revocation has committed
+    return len(revoked)
 
 
 def token_revoke_many(

@@ -138,17 +138,19 @@ def token_rotate(
     `label` names who acted in the audit log when `by` alone would not (the token itself).
 
     Who may rotate: see _check_rotator. The owner is emailed when someone else (an operator)
-    rotated their token; nobody is for a project token.
+    rotated their token; for a project token, each owner and admin of its organization is.
     """
     if overlap is not None and not timedelta(0) <= overlap <= MAX_ROTATION_OVERLAP:
         raise TokenValidationError("Choose an overlap between none and 7 days.", "overlap")
-    _check_rotator(token, by)
     now = timezone.now()
-    return retry_when_locked(
-        lambda: _rotate(
+
+    def rotate() -> tuple[Token, str]:
+        _check_rotator(token, by)
+        return _rotate(
             token, by=by, overlap=overlap, now=now, ip=ip, user_agent=user_agent, label=label
         )
-    )
+
+    return retry_when_locked(rotate)
 
 
 @sensitive_variables("secret")
@@ -188,6 +190,7 @@ def _rotate(
             "successor": successor.prefix,
         },
     )
-    if old.kind != Token.Kind.PROJECT and (by is None or by.pk != old.owner_id):
+    # A project token's owners and admins all hear; a person, when someone else did it.
+    if old.kind == Token.Kind.PROJECT or by is None or by.pk != old.owner_id:
         send_on_commit(lambda: emails.token_rotated(token=old, successor=successor, by=by))
     return successor, secret
