@@ -92,10 +92,20 @@ def tokens_reported_leaked(*, tokens: list[Token], why: str) -> None:
         emails.send("tokens/email/reported", context, [email])
 
 
-def token_rotated(*, token: Token, successor: Token, by: Any) -> None:
-    """To the owner when someone else (an operator at the shell) rotated their token; for a
-    project token, to each owner and admin of its organization, whoever rotated it."""
-    context = {**_about(successor), "old": token, "by": by, "in_overlap": token.is_active}
+def token_rotated(
+    *, token: Token, successor: Token, by: Any, itself: bool = False, ip: str | None = None
+) -> None:
+    """To the owner when someone else (an operator at the shell) rotated their token, or when
+    it rotated `itself` over the API; for a project token, to each owner and admin of its
+    organization, whoever rotated it."""
+    context = {
+        **_about(successor),
+        "old": token,
+        "by": by,
+        "itself": itself,
+        "ip": ip,
+        "in_overlap": token.is_active,
+    }
     _to_each("tokens/email/rotated", context, token_recipients(token))
 
 

@@ -97,17 +97,24 @@ def test_without_a_token_both_are_401(client, db):
         assert response["WWW-Authenticate"] == 'Bearer realm="tessera"'
 
 
-def test_rotation_is_audited_as_done_by_the_token_itself_and_emails_nobody(client, user, org):
+def test_rotation_is_audited_as_done_by_the_token_itself_and_tells_the_owner(
+    client, user, org, django_capture_on_commit_callbacks
+):
+    """A stolen token that renews itself must not go unseen: its owner is emailed."""
     token, secret = make_token(owner=user, organization=org)
     mail.outbox.clear()
-    new_prefix = rotate(client, secret, REMOTE_ADDR="192.0.2.7").json()["token"]["prefix"]
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = rotate(client, secret, REMOTE_ADDR="192.0.2.7").json()
+    new_prefix = answer["token"]["prefix"]
     event = AuditEvent.objects.get(event="token.rotated", token_id=token.pk)
     assert event.detail["by"] == "the token itself"
     assert event.detail["successor"] == new_prefix
     assert (event.actor_id, event.ip) == (user.pk, "192.0.2.7")
     write = AuditEvent.objects.get(event="api.write", token_id=token.pk)
     assert (write.action, write.status) == (f"POST {ROTATE}", 201)
-    assert mail.outbox == []
+    [told] = mail.outbox
+    assert told.to == [user.email] and "rotated it over the API, from 192.0.2.7" in told.body
+    assert new_prefix in told.body and answer["secret"] not in told.body
 
 
 def test_a_rotated_secret_is_never_kept_for_an_idempotent_replay(client, user, org):

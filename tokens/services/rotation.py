@@ -190,7 +190,13 @@ def _rotate(
             "successor": successor.prefix,
         },
     )
-    # A project token's owners and admins all hear; a person, when someone else did it.
-    if old.kind == Token.Kind.PROJECT or by is None or by.pk != old.owner_id:
-        send_on_commit(lambda: emails.token_rotated(token=old, successor=successor, by=by))
+    # A project token's owners and admins all hear; a person, when someone else did it, or when
+    # the token rotated itself over the API (a stolen one could otherwise renew itself unseen).
+    itself = label == SELF
+    if old.kind == Token.Kind.PROJECT or by is None or by.pk != old.owner_id or itself:
+        send_on_commit(
+            lambda: emails.token_rotated(
+                token=old, successor=successor, by=by, itself=itself, ip=ip
+            )
+        )
     return successor, secret
