@@ -79,11 +79,19 @@ def _form(
         # Back from signing in again after Cap: the form keeps the policy as it is.
         messages.info(request, "You signed in again. Cap the tokens again to go ahead.")
         return PolicyForm(initial=initial), []
-    form = PolicyForm(stashed, initial=initial)
-    pending = _changes(form, initial) if form.is_valid() else []
-    if form.is_valid() and not pending:
+    posted = PolicyForm(stashed, initial=initial)
+    if not posted.is_valid():
+        messages.warning(
+            request,
+            "You signed in again. The change sent before could not have been saved, so it was "
+            "dropped: the policy below is as it stands.",
+        )
         return PolicyForm(initial=initial), []
-    return form, pending
+    pending = _changes(posted, initial)
+    if not pending:
+        return PolicyForm(initial=initial), []
+    # Unbound, from the cleaned values, so the form shows what saving would store.
+    return PolicyForm(initial={**initial, **posted.cleaned_data}), pending
 
 
 def _changes(form: PolicyForm, initial: dict) -> list[dict[str, str]]:
@@ -96,8 +104,15 @@ def _changes(form: PolicyForm, initial: dict) -> list[dict[str, str]]:
             return "off"
         return "none" if value is None else f"{value} days"
 
+    cleaned = form.cleaned_data
     return [
-        {"label": str(field.label), "before": words(initial[name]), "after": words(new)}
+        {
+            "label": str(field.label),
+            "before": words(initial[name]),
+            "after": words(new),
+            # Not chosen but implied: a maximum lifetime rules out tokens that never expire.
+            "implied": name == "allow_no_expiry" and cleaned["token_max_lifetime_days"] is not None,
+        }
         for name, field in form.fields.items()
-        if (new := form.cleaned_data[name]) != initial[name]
+        if (new := cleaned[name]) != initial[name]
     ]

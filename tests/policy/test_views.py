@@ -1,3 +1,5 @@
+import re
+
 from allauth.mfa.models import Authenticator
 
 from audit.models import AuditEvent
@@ -86,7 +88,44 @@ def test_a_stale_sessions_posted_policy_comes_back_as_changes_to_confirm(client,
     assert "Not saved." in page and "sent with 2 changes to the policy" in page
     assert "Maximum lifetime of a token, in days: 90 days → <strong>none</strong>" in page
     assert "Allow tokens that never expire: off → <strong>on</strong>" in page
+    assert 'id="pending-changes" tabindex="-1" data-autofocus' in page  # focus lands on it
+    assert "Discard them" in page
     org.refresh_from_db()
     assert org.token_max_lifetime_days == 90
     again = client.get(f"/orgs/{org.slug}/policy/").content.decode()
     assert "Not saved." not in again  # shown once; the form shows the policy as it stands
+
+
+def test_an_invalid_stale_post_is_dropped_rather_than_refilled(client, db):
+    """Refilled with its errors, it kept "Require two-factor" ticked under a fixable error, and
+    fixing the number saved a requirement the owner never chose."""
+    from tests.factories import PASSWORD
+
+    owner = make_user()
+    org = make_org(members={owner: Role.OWNER})
+    sign_in(client, owner, recently=False)
+    bad = as_submitted(org, token_max_lifetime_days="0", require_two_factor=True)
+    client.post(f"/orgs/{org.slug}/policy/", bad)
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    page = client.get(f"/orgs/{org.slug}/policy/").content.decode()
+    assert "could not have been saved, so it was dropped" in page
+    assert not re.search(r'name="require_two_factor"[^>]* checked', page)
+    assert 'value="0"' not in page
+
+
+def test_the_form_under_the_changes_shows_what_saving_would_store(client, db):
+    from tests.factories import PASSWORD
+
+    owner = make_user()
+    org = make_org(members={owner: Role.OWNER})
+    org.allow_no_expiry = True
+    org.save()
+    sign_in(client, owner, recently=False)
+    client.post(f"/orgs/{org.slug}/policy/", as_submitted(org, token_max_lifetime_days="30"))
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    page = " ".join(client.get(f"/orgs/{org.slug}/policy/").content.decode().split())
+    assert (
+        "Allow tokens that never expire: on → <strong>off</strong> (follows from the maximum"
+        in page
+    )
+    assert not re.search(r'name="allow_no_expiry"[^>]* checked', page)
