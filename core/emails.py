@@ -5,7 +5,7 @@ both parts and looks the same. Links start at `site_url()`: the address the requ
 or SITE_URL for what is sent outside a request (reminders, jobs, the shell).
 """
 
-import unicodedata
+import logging
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
@@ -16,6 +16,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
+
+from .text import one_line
+
+logger = logging.getLogger(__name__)
 
 PRODUCT = "Tessera"
 # The request being answered, if any (core.middleware.RequestIdMiddleware sets it).
@@ -44,15 +48,14 @@ def send_on_commit(send: Callable[[], object]) -> None:
         reset = _asked_from.set(asked_from)
         try:
             send()
+        except Exception:
+            # The change is committed: a mail server that refuses, or an address it cannot take,
+            # must not turn it into an error page (a new token's secret would be lost with it).
+            logger.exception("An email about a committed change could not be sent")
         finally:
             _asked_from.reset(reset)
 
     transaction.on_commit(deferred)
-
-
-def one_line(text: str) -> str:
-    """Text safe for an email subject: no line breaks or other control characters."""
-    return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
 
 
 def render(

@@ -2,6 +2,8 @@
 The rules mean what tokens.policy says; this page changes them and caps the tokens they would
 not allow today."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -64,7 +66,7 @@ def policy_view(request: SignedInRequest, slug: str) -> HttpResponse:
 
 def _form(
     request: SignedInRequest, organization: Organization
-) -> tuple[PolicyForm, list[dict[str, str]]]:
+) -> tuple[PolicyForm, list[dict[str, Any]]]:
     """The form as posted, or as the policy stands; and, back from signing in again, the form
     as it was posted before, with each change it would make spelled out (the session that
     posted it may not have been the owner's)."""
@@ -94,7 +96,7 @@ def _form(
     return PolicyForm(initial={**initial, **posted.cleaned_data}), pending
 
 
-def _changes(form: PolicyForm, initial: dict) -> list[dict[str, str]]:
+def _changes(form: PolicyForm, initial: dict) -> list[dict[str, Any]]:
     """What saving `form` would change, field by field, in words."""
 
     def words(value) -> str:

@@ -2,7 +2,6 @@
 (api/) and the MCP tools (mcp_server/tools.py), so both answer the same JSON."""
 
 import json
-import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -10,6 +9,8 @@ from typing import Annotated
 from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
 from pydantic import AfterValidator, Field, StringConstraints
+
+from core.text import is_one_plain_line
 
 from .models import Project, Task
 
@@ -21,7 +22,7 @@ def _one_plain_line(value: str) -> str:
     # Names and titles reach security emails, logs and lists, where a line break or invisible
     # formatting (bidi overrides such as U+202E) would let one pose as something else; token
     # names refuse them too (tokens.services.minting).
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+    if not is_one_plain_line(value):
         raise ValueError("use plain text on one line: no line breaks or invisible characters")
     return value
 

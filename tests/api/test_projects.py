@@ -77,6 +77,8 @@ def test_lists_are_paginated(api, org):
         ("patch", "/projects/{p}", {"name": "invoice\u202efdp.exe"}, "name"),
         ("post", "/projects/{p}/tasks", {"title": "Pay\r\nthe invoice"}, "title"),
         ("post", "/projects/{p}/tasks", {"title": "zero\u200bwidth"}, "title"),
+        ("post", "/projects", {"name": "Line\u2028separator"}, "name"),
+        ("post", "/projects/{p}/tasks", {"title": "Paragraph\u2029separator"}, "title"),
     ],
 )
 def test_invalid_bodies_get_422_with_field_messages(api, project, method, path, body, field):

@@ -59,3 +59,17 @@ def test_allauths_emails_speak_as_tessera_with_the_real_address(client, db, sett
     assert "http://tessera.test/accounts/confirm-email/" in message.body
     assert message.body.rstrip().endswith("— Tessera\nhttp://tessera.test")
     assert "http://tessera.test/accounts/confirm-email/" in html_of(message)
+
+
+def test_an_email_that_fails_after_its_change_committed_is_logged_not_raised(
+    db, caplog, django_capture_on_commit_callbacks
+):
+    from core.emails import send_on_commit
+
+    def refused():
+        raise ValueError("Header values may not contain linefeed or carriage return characters")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        send_on_commit(refused)  # runs at the commit, which must not raise
+    assert len(callbacks) == 1
+    assert "could not be sent" in caplog.text

@@ -1,7 +1,6 @@
 """Minting: every way a token comes to exist (a person's token, an agent connection, a project
 token, a rotation's successor) goes through `token_mint`, after the checks its caller owes."""
 
-import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ from accounts.models import User
 from audit.services import Event, audit_record
 from core import ipallow
 from core.emails import send_on_commit
+from core.text import is_one_plain_line
 from orgs.models import OVERSEERS, Membership, Organization
 from projects.models import Project
 
@@ -43,7 +43,7 @@ def _clean_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise TokenValidationError("Give the token a name.", "name")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+    if not is_one_plain_line(name):
         # Line breaks and invisible formatting (bidi overrides such as U+202E) would let a name
         # pose as something else in lists, emails and logs.
         raise TokenValidationError(
