@@ -99,6 +99,7 @@ MATCHES = TypeAdapter(list[github.Match])
         401: ProblemOut,
         413: ProblemOut,
         422: ProblemOut,
+        429: ProblemOut,  # when a token is sent along anyway, its limit applies
         503: ProblemOut,
     },
     summary="GitHub secret scanning alerts",

@@ -83,7 +83,15 @@ def _mine(request: HttpRequest) -> Token:
 
 @router.post(
     "/tokens/self/rotate",
-    response={201: RotatedOut, **AUTH_ERRORS, 409: ProblemOut, 422: ProblemOut},
+    # A body that is not JSON (400) or too large (413), as for every write.
+    response={
+        201: RotatedOut,
+        **AUTH_ERRORS,
+        400: ProblemOut,
+        409: ProblemOut,
+        413: ProblemOut,
+        422: ProblemOut,
+    },
     summary="Replace this token's secret",
 )
 @sensitive_variables("secret")
