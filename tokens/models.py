@@ -99,6 +99,9 @@ class Token(models.Model):
     revoked_by = _someone()
     rotated_at = models.DateTimeField(null=True, blank=True)
     rotated_by = _someone()
+    # Rotated with its own secret (POST /api/v1/tokens/self/rotate): the successor's secret went
+    # to whoever held this one, so a report of this one's leak ends the successor too.
+    rotated_itself = models.BooleanField(default=False)
     replaced_by = models.OneToOneField(
         "self",
         null=True,

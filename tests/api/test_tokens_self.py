@@ -4,6 +4,7 @@ itself, and nothing else (rule 6), through the same services as the pages."""
 import hashlib
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
@@ -199,3 +200,43 @@ def test_both_are_documented_with_their_problems(client, db):
     revoke_op = paths[SELF]["delete"]
     assert revoke_op["operationId"] == "revoke_self"
     assert set(revoke_op["responses"]) >= {"204", "401", "403", "429", "503"}
+
+
+@pytest.mark.parametrize(
+    ("reported_after", "heirs_working"),
+    # A week on, the first heir's overlap has ended too: only the second is left to end.
+    [(timedelta(0), 2), (timedelta(days=8), 1)],
+)
+def test_a_reported_token_takes_the_successors_it_made_itself_with_it(
+    client, user, org, reported_after, heirs_working
+):
+    """A stolen token rotated itself twice and the report of the original left both heirs
+    working; now they go with it, even once the original has expired."""
+    _, t0 = make_token(owner=user, organization=org)
+    t1 = rotate(client, t0, {"overlap": "7d"}).json()["secret"]
+    t2 = rotate(client, t1, {"overlap": "7d"}).json()["secret"]
+    with time_machine.travel(timezone.now() + reported_after):
+        report = {"credentials": [t0]}
+        response = client.post(
+            "/api/v1/credentials/revoke", report, content_type="application/json"
+        )
+        assert response.status_code == 202
+        answers = [client.get("/api/v1/me", **bearer(s)).status_code for s in (t0, t1, t2)]
+    assert answers == [401, 401, 401]
+    reasons = AuditEvent.objects.filter(event="token.revoked").values_list("detail", flat=True)
+    made = [d for d in reasons if d.get("reason") == "made by a reported token rotating itself"]
+    assert len(made) == heirs_working
+
+
+def test_a_successor_its_owner_rotated_in_settings_survives_the_report(client, user, org):
+    from tokens.services import token_rotate
+
+    token, old = make_token(owner=user, organization=org)
+    _, new = token_rotate(token=token, by=user, overlap=timedelta(hours=1))
+    client.post(
+        "/api/v1/credentials/revoke", {"credentials": [old]}, content_type="application/json"
+    )
+    assert client.get("/api/v1/me", **bearer(old)).status_code == 401
+    assert (
+        client.get("/api/v1/me", **bearer(new)).status_code == 200
+    )  # its secret went to the owner

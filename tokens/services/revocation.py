@@ -139,20 +139,39 @@ def token_revoke_reported(*, digests: list[str], ip: str | None = None, reporter
     Background work (tokens.tasks.revoke_reported), never the request's."""
     if not digests:
         return 0
+    reported = list(Token.objects.filter(digest__in=digests))  # in any state: see below
+    now = timezone.now()
     tokens = (
-        Token.objects.filter(working(timezone.now()), digest__in=digests)
+        Token.objects.filter(working(now), pk__in=[t.pk for t in reported])
         .select_related("owner", "organization", "project")
         .order_by("id")
     )
+    # A leaked token that rotated itself handed its successor to whoever held it: the
+    # successors it made that way go with it, even once the leaked one has expired.
+    minted = Token.objects.filter(working(now), pk__in=_rotated_from(reported)).select_related(
+        "owner", "organization", "project"
+    )
     revoked = [
         token
-        for token in tokens
-        if _revoke(
-            token=token, by=None, label="reported leaked", reason=reporter, ip=ip, notify=False
-        )
+        for token, why in [*((t, reporter) for t in tokens), *((t, MINTED_WHY) for t in minted)]
+        if _revoke(token=token, by=None, label="reported leaked", reason=why, ip=ip, notify=False)
     ]
     emails.tokens_reported_leaked(tokens=revoked, why=LEAKED_WHY)  # each revocation has committed
     return len(revoked)
+
+
+MINTED_WHY = "made by a reported token rotating itself"
+
+
+def _rotated_from(tokens: list[Token]) -> set[int]:
+    """The ids of the successors these tokens made by rotating themselves, and theirs in turn."""
+    found: set[int] = set()
+    step = {t.replaced_by_id for t in tokens if t.rotated_itself and t.replaced_by_id}
+    while step - found:
+        found |= step
+        following = Token.objects.filter(pk__in=step, rotated_itself=True)
+        step = set(following.exclude(replaced_by=None).values_list("replaced_by_id", flat=True))
+    return found
 
 
 def token_revoke_many(

@@ -171,7 +171,10 @@ def _rotate(
         ends = min(ends, old.expires_at)  # an overlap never lengthens a token's life
     # Marked rotated first: the successor takes the name, which the constraint keeps unique
     # only among tokens neither revoked nor rotated.
-    Token.objects.filter(pk=old.pk).update(rotated_at=now, rotated_by=by, expires_at=ends)
+    itself = label == SELF
+    Token.objects.filter(pk=old.pk).update(
+        rotated_at=now, rotated_by=by, expires_at=ends, rotated_itself=itself
+    )
     successor, secret = _mint_successor(old, by=by, now=now, ip=ip, user_agent=user_agent)
     Token.objects.filter(pk=old.pk).update(replaced_by=successor)
     for target in (old, token):
@@ -192,7 +195,6 @@ def _rotate(
     )
     # A project token's owners and admins all hear; a person, when someone else did it, or when
     # the token rotated itself over the API (a stolen one could otherwise renew itself unseen).
-    itself = label == SELF
     if old.kind == Token.Kind.PROJECT or by is None or by.pk != old.owner_id or itself:
         send_on_commit(
             lambda: emails.token_rotated(
