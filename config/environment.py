@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 
 def env(name: str, default: str = "") -> str:
@@ -14,10 +15,19 @@ def env(name: str, default: str = "") -> str:
 
 
 def env_bool(name: str, default: bool = False) -> bool:
+    """A flag: 1, true, yes or on; 0, false, no or off (or empty). Anything else stops the start
+    rather than be read as off: TESSERA_PRODUCTION=2 would otherwise run in development mode."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"", "0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be 1 or 0 (or true/false, yes/no, on/off), not {value!r}."
+    )
 
 
 def env_list(name: str, default: str = "") -> list[str]:

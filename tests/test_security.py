@@ -113,6 +113,13 @@ def test_production_refuses_to_start_with_a_weak_secret_key(monkeypatch, key):
         production_settings(monkeypatch, SECRET_KEY=key)
 
 
+@pytest.mark.parametrize("flag", ["2", "y", "enabled"])
+def test_a_flag_that_is_neither_on_nor_off_stops_the_start(monkeypatch, flag):
+    """TESSERA_PRODUCTION=2 used to run in development mode, silently."""
+    with pytest.raises(ImproperlyConfigured, match=f"TESSERA_PRODUCTION must be 1 or 0.*'{flag}'"):
+        production_settings(monkeypatch, TESSERA_PRODUCTION=flag)
+
+
 def test_production_refuses_to_start_in_debug_mode(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="DEBUG must be off"):
         production_settings(monkeypatch, DEBUG="1")
