@@ -39,7 +39,7 @@ class AccountAdapter(DefaultAccountAdapter):
         long to wait, counted in the audit log, instead of a form error with a 200."""
         if code in ("too_many_login_attempts", "rate_limited") and self.request is not None:
             sign_in_throttled(request=self.request, **request_origin(self.request.META))
-            wait = throttle_seconds("login_failed")
+            wait = throttle_seconds(self.request)
             raise ImmediateHttpResponse(too_many_requests(self.request, retry_after=wait))
         return super().validation_error(code, *args)
 

@@ -1,5 +1,8 @@
+import math
+import time
+
 from allauth.account.internal.stagekit import unstash_login
-from allauth.core.internal.ratelimit import parse_rates
+from allauth.core.internal.ratelimit import get_cache_key, parse_rates
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -50,10 +53,29 @@ def reauthentication_failed(*, user: User, ip: str | None, user_agent: str) -> N
         )
 
 
-def throttle_seconds(action: str) -> int:
-    """The longest an allauth limit on `action` (ACCOUNT_RATE_LIMITS) can keep someone waiting."""
+def throttle_seconds(request: HttpRequest, action: str = "login_failed") -> int:
+    """How long until allauth's limits on `action` (ACCOUNT_RATE_LIMITS) let one more attempt
+    through, from the attempts they hold: per address, and per account by either key the sign-in
+    steps count under (the address typed, or the account's second factor). At least 1; the
+    longest window when nothing full is found."""
     rates = parse_rates(settings.ACCOUNT_RATE_LIMITS.get(action))
-    return int(max((rate.duration for rate in rates), default=60))
+    user = _aimed_at(request)
+    login = user.email if user is not None else str(request.POST.get("login", ""))
+    keys = [f"account:{login.strip().lower()}"]  # accounts.adapter's key for passwords
+    if user is not None:
+        keys.append(f"mfa-auth-user-{user.pk}")  # allauth's key for codes
+    now = time.time()
+    waits = []
+    for rate in rates:
+        for key in keys if rate.per == "key" else [None]:
+            cache_key = get_cache_key(
+                request, app="allauth.account", action=action, rate=rate, key=key
+            )
+            history = [at for at in cache.get(cache_key, []) if at > now - rate.duration]
+            if len(history) >= rate.amount:
+                waits.append(min(history) + rate.duration - now)
+    longest = max((rate.duration for rate in rates), default=60)
+    return max(1, math.ceil(max(waits, default=longest)))
 
 
 def sign_in_throttled(*, request: HttpRequest, ip: str | None, user_agent: str) -> None:

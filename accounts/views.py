@@ -92,9 +92,13 @@ def sessions(request):
 def too_many_requests(request, exception=None, *, retry_after: int = 60):
     """429 for throttled account actions, saying how long to wait (allauth calls
     config.urls.handler429 too, for its per-minute limits)."""
-    minutes = max(1, round(retry_after / 60))
-    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
-    response = render(request, "429.html", {"wait": wait}, status=429)
+    if retry_after < 60:
+        wait = f"{retry_after} second{'s' if retry_after != 1 else ''}"
+    else:
+        minutes = -(-retry_after // 60)
+        wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    context = {"wait": wait, "second_factor": request.path.startswith("/accounts/2fa/")}
+    response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 

@@ -111,6 +111,31 @@ def test_wrong_second_factor_codes_get_a_429_that_says_how_long_and_is_audited(c
     refused = client.post("/accounts/2fa/authenticate/", {"code": "123456"})
     assert refused.status_code == 429 and refused["Retry-After"] == "300"
     assert "Wait 5 minutes" in refused.content.decode()
+    assert "use one of your recovery codes" in refused.content.decode()
     noted = AuditEvent.objects.filter(event=AuditEvent.Event.THROTTLED, subject=user)
     assert noted.count() == 1  # once a minute per account and address, however many refusals
     assert noted.get().detail == {"path": "/accounts/2fa/authenticate/"}
+
+
+def test_the_wait_is_what_is_left_of_the_limit_that_was_met(client, db):
+    """It said 300 s whatever was left, and for the per-address limit (a minute) too."""
+    import time_machine
+
+    make_user(email="ada@example.com")
+    with time_machine.travel("2026-12-01 10:00:00", tick=False):
+        for n in range(5):
+            client.post("/accounts/login/", {"login": "ada@example.com", "password": f"x{n}"})
+    with time_machine.travel("2026-12-01 10:02:00", tick=False):
+        later = client.post("/accounts/login/", {"login": "ada@example.com", "password": "x"})
+    assert later.status_code == 429 and later["Retry-After"] == "180"
+    assert (
+        "Wait 3 minutes" in later.content.decode() and "Back to sign in" in later.content.decode()
+    )
+    # Ten other accounts from one address meet the per-address limit, a minute long.
+    with time_machine.travel("2026-12-01 11:00:00", tick=False):
+        for n in range(10):
+            client.post("/accounts/login/", {"login": f"nobody{n}@example.com", "password": "x"})
+    with time_machine.travel("2026-12-01 11:00:20", tick=False):
+        other = client.post("/accounts/login/", {"login": "grace@example.com", "password": "x"})
+    assert other.status_code == 429 and other["Retry-After"] == "40"
+    assert "Wait 40 seconds" in other.content.decode()
