@@ -14,6 +14,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import replace_url
 
@@ -175,6 +177,14 @@ def token_rotate_view(
     settings, shown once above the list."""
     place = surface.place(request, **kwargs)
     token = place.any_token(pk)
+    if not token.rotatable and token.rotated_at is not None and token.replaced_by is not None:
+        # Reload or Back after rotating, or the loser of two rotations at once: not a 404, but
+        # where the replacement is (its secret was shown once, to whoever rotated).
+        when = date_format(localtime(token.rotated_at), "M j, Y H:i T")
+        messages.info(
+            request, f"“{token.name}” was already rotated on {when}: this is its replacement."
+        )
+        return redirect(token.replaced_by.get_absolute_url())
     if not token.rotatable:
         raise Http404(f"This {surface.noun} can no longer be rotated.")
     if request.method == "POST":

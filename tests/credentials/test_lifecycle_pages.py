@@ -132,9 +132,15 @@ def test_revoked_rotated_and_other_peoples_tokens_cannot_be_rotated(signed_in, u
     org.memberships.create(user=stranger, role=Role.MEMBER)
     theirs, _ = make_token(owner=stranger, organization=org)
     agent, _ = make_token(owner=user, organization=org, kind="agt")
-    for token in (revoked, rotated, theirs):
+    for token in (revoked, theirs):
         assert signed_in.get(rotate_url(token)).status_code == 404
         assert signed_in.post(rotate_url(token), {"overlap": "none"}).status_code == 404
+    # A rotated one leads to its replacement, saying so (Reload or Back after Rotate re-posts).
+    rotated.refresh_from_db()
+    again = signed_in.post(rotate_url(rotated), {"overlap": "none"}, follow=True)
+    assert again.redirect_chain == [(rotated.replaced_by.get_absolute_url(), 302)]
+    assert "“Rotated” was already rotated on" in again.content.decode()
+    assert Token.objects.filter(name="Rotated").count() == 2  # nothing rotated twice
     # Each tab rotates its own kind only.
     assert signed_in.get(f"/settings/developer/tokens/{agent.pk}/rotate/").status_code == 404
 
