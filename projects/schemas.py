@@ -42,8 +42,10 @@ TaskText = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]
 
 
 class TaskStatus(StrEnum):
-    """Task.Status's choices, as an enum of their own name in the OpenAPI schema
-    (tests/projects/test_schemas.py keeps the two the same)."""
+    """Where a task stands: todo, in_progress or done."""
+
+    # Task.Status's choices, as an enum of their own name in the OpenAPI schema
+    # (tests/projects/test_schemas.py keeps the two the same).
 
     TODO = "todo"
     IN_PROGRESS = "in_progress"
