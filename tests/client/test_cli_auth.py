@@ -393,3 +393,44 @@ def test_help_lists_auth_api_completion_and_token():
     result = CliRunner().invoke(main, ["--help"])
     for command in ("auth", "api", "completion", "token", "login", "logout"):
         assert f"  {command} " in result.stdout
+
+
+# tessera api
+
+
+def test_api_paginate_with_fields_is_a_get_with_a_query_as_gh_api_does():
+    page = lambda r: httpx.Response(200, json={"items": [], "count": 0})  # noqa: E731
+    result, requests = invoke(["api", "projects/1/tasks", "--paginate", "-F", "page_size=50",
+                               "-f", "status=done"], page)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert requests[0].method == "GET"
+    assert dict(requests[0].url.params) == {"page_size": "50", "status": "done"}
+    result, requests = invoke(["api", "-X", "POST", "projects", "--paginate", "-F", "a=1"], page)
+    assert result.exit_code == 2 and requests == []
+    assert "drop -X POST (fields then go in the query string)" in result.stderr
+
+
+def test_api_keeps_the_query_of_its_path_and_paginates_from_that_page():
+    def respond(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        links = {"Link": f'</api/v1/projects?page={page + 1}>; rel="next"'} if page < 3 else {}
+        return httpx.Response(200, json={"items": [{"id": page}], "count": 3}, headers=links)
+
+    result, requests = invoke(["api", "projects?page=2", "--paginate"], respond)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["items"] == [{"id": 2}, {"id": 3}]
+    assert [r.url.params["page"] for r in requests] == ["2", "3"]
+    _, requests = invoke(["api", "projects?page=2", "-X", "GET", "-f", "page_size=5"], respond)
+    assert dict(requests[0].url.params) == {"page": "2", "page_size": "5"}
+
+
+def test_api_revoking_the_token_in_use_gives_no_warning_about_its_expiry():
+    soon = datetime.now(UTC) + timedelta(days=2)
+    header = {"Tessera-Token-Expires": soon.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    result, _ = invoke(
+        ["api", "-X", "DELETE", "tokens/self"], lambda r: httpx.Response(204, headers=header)
+    )
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    result, _ = invoke(["api", "me"], lambda r: httpx.Response(200, json=ME, headers=header))
+    assert "warning: this token expires in 2 days" in result.stderr
