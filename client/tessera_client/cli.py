@@ -40,9 +40,11 @@ class Exit(IntEnum):
 EXIT_CODES = """\b
 Exit codes:
   0  success
-  1  any other error: the server failed or is unreachable, or it refused the input
+  1  any other error: the server failed or cannot be reached, the address is
+     not a Tessera server, or the server refused the input
   2  usage error: a missing or invalid option or argument
-  3  authentication: not logged in, or the token is malformed, unknown, expired or revoked
+  3  authentication: not logged in, or the token is malformed, unknown,
+     expired, rotated or revoked
   4  permission denied: the token lacks the scope, or the role, for this
   5  not found (or outside what the token can see)
   6  rate limited: wait, then retry
@@ -97,7 +99,7 @@ class State:
     def token(self, url: str) -> str | None:
         """TESSERA_TOKEN, else the token saved for this URL."""
         # A saved token only goes to the server that accepted it at login, never elsewhere.
-        if env := os.environ.get(TOKEN_ENV, "").strip():
+        if env := env_token():
             return env
         return self.saved().token_for(url)
 
@@ -106,47 +108,102 @@ class State:
         """A Client for this URL and token, turning API errors into one-line failures."""
         # `missing` is what a 404 means to the caller ("project 42"), for the message.
         url = self.url()
+        from_env = token is None and env_token() is not None
         token = token or self.token(url)
         if not token:
-            raise Failure(self.not_logged_in(url), Exit.AUTHENTICATION)
+            raise self.not_logged_in(url)
         try:
             with Client(url, token, **self.client_options) as client:
                 try:
                     yield client
                 finally:
-                    self._warn_if_expiring(client)
+                    self._warn_if_expiring(client, token, from_env=from_env)
         except errors.TesseraError as exc:
-            message, code = describe(exc, url=url, missing=missing)
+            message, code = describe(exc, url=url, missing=missing, from_env=from_env)
             raise Failure(message, code) from None
 
-    def _warn_if_expiring(self, client: Client) -> None:
+    def _warn_if_expiring(self, client: Client, token: str, *, from_env: bool) -> None:
         """One line on standard error when the token in use ends within EXPIRY_WARNING."""
         expires = client.token_expires_at
         if not self.warn_expiry or self._warned or expires is None:
             return
         left = expires - datetime.now(UTC)
-        if timedelta(0) < left <= EXPIRY_WARNING:
-            self._warned = True
-            click.echo(
-                f"tessera: warning: this token expires {_in(left)} ({_when(expires)}): "
-                "run tessera token rotate for a new one with the same access",
-                err=True,
-            )
+        if not timedelta(0) < left <= EXPIRY_WARNING:
+            return
+        self._warned = True
+        when = f"{_in(left)} ({_when(expires)})"
+        rotation = self.saved_quietly().rotation_of(token)
+        if rotation is None:
+            advice = "run tessera token rotate for a new one with the same access"
+            click.echo(f"tessera: warning: this token expires {when}: {advice}", err=True)
+            return
+        # Rotated already: it works through its overlap only, and rotating it again is refused.
+        click.echo(
+            f"tessera: warning: this token was rotated and stops working {when}: "
+            + switch_to_replacement(rotation, from_env=from_env, url=client.base_url),
+            err=True,
+        )
 
-    def not_logged_in(self, url: str) -> str:
-        if self.saved().tokens:
-            return (
-                f"not logged in to {url}: run tessera --url {url} auth login --token ... "
-                f"or set {TOKEN_ENV}"
-            )
-        return NOT_LOGGED_IN
+    def saved_quietly(self) -> config.Config:
+        """The saved configuration, or an empty one when it cannot be read (for a hint only)."""
+        try:
+            return self.saved()
+        except Failure:
+            return config.Config()
+
+    def not_logged_in(self, url: str) -> Failure:
+        """No token for `url`. When the address itself is in doubt (given with --url or
+        TESSERA_URL, or other servers are saved), ask it first, without a token, whether it is
+        a Tessera server at all: blaming the login for a wrong or dead address misleads."""
+        saved = self.saved()
+        if not self.url_option and not saved.tokens:
+            return Failure(NOT_LOGGED_IN, Exit.AUTHENTICATION)
+        if problem := self.diagnose(url):
+            return problem
+        message = f"not logged in to {url}: run tessera --url {url} auth login, or set {TOKEN_ENV}"
+        if others := [other for other in saved.tokens if other != url]:
+            message += f" (logged in to: {', '.join(others)})"
+        return Failure(message, Exit.AUTHENTICATION)
+
+    def diagnose(self, url: str) -> Failure | None:
+        """A failure when `url` cannot be reached or is not a Tessera server; None when it
+        answers as Tessera does to a request without a token (401)."""
+        try:
+            with Client(url, "", **self.client_options) as client:
+                client.me()
+        except (errors.ConnectionFailed, errors.NotTesseraServer) as exc:
+            return Failure(describe(exc, url=url)[0], Exit.ERROR)
+        except errors.TesseraError:
+            return None  # Tessera's 401, or a Tessera that failed: the login is what is missing
+        return Failure(
+            f"{url} is not a Tessera server: GET /api/v1/me answered without asking for a "
+            f"token: check --url or {URL_ENV}",
+            Exit.ERROR,
+        )
+
+
+def env_token() -> str | None:
+    return os.environ.get(TOKEN_ENV, "").strip() or None
+
+
+def switch_to_replacement(rotation: config.Rotation | None, *, from_env: bool, url: str) -> str:
+    """What to do about a token that was rotated: use its replacement, named when this CLI
+    made it, else found from the old token's page (or the list of tokens)."""
+    if rotation and rotation.replacement:
+        new = f" ({rotation.replacement[:SHOWN_PREFIX]}…)"
+    else:
+        new = f", linked from {(rotation and rotation.page) or url + '/settings/developer/'}"
+    if from_env:
+        return f"set {TOKEN_ENV} to its replacement{new}"
+    return f"log in with its replacement{new}: tessera auth login"
 
 
 def _in(left: timedelta) -> str:
-    """`in 3 days`, `in 5 hours`, `in 12 minutes`, to the nearest."""
-    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        count = round(left.total_seconds() / seconds)
-        if left.total_seconds() >= seconds:
+    """`in 3 days`, `in 5 hours`, `in 12 minutes`, to the nearest (59.9 minutes is an hour)."""
+    minutes = round(left.total_seconds() / 60)
+    for unit, size in (("day", 1440), ("hour", 60), ("minute", 1)):
+        if minutes >= size:
+            count = round(minutes / size)
             return f"in {count} {unit}{'s' if count > 1 else ''}"
     return "in less than a minute"
 
@@ -158,22 +215,28 @@ EXIT_FOR: tuple[tuple[type[errors.TesseraError], Exit], ...] = (
     (errors.NotFound, Exit.NOT_FOUND),
     (errors.RateLimited, Exit.RATE_LIMITED),
 )
-NOT_LOGGED_IN = f"not logged in: run tessera auth login --token ... or set {TOKEN_ENV}"
+# `auth login` asks for the token at a terminal, or reads it from a pipe with --with-token; a
+# token given with --token stays in the shell's history and shows in the process list.
+NOT_LOGGED_IN = f"not logged in: run tessera auth login, or set {TOKEN_ENV}"
 # Warn on standard error when the token in use expires sooner than this.
 EXPIRY_WARNING = timedelta(days=7)
 
 
-def describe(exc: errors.TesseraError, *, url: str, missing: str | None = None) -> tuple[str, Exit]:
-    """The one line that says what happened and what to do about it, and the exit code."""
+def describe(
+    exc: errors.TesseraError, *, url: str, missing: str | None = None, from_env: bool = False
+) -> tuple[str, Exit]:
+    """The one line that says what happened and what to do about it, and the exit code.
+    `from_env`: the token came from TESSERA_TOKEN, which logging in would not change."""
     code = next((code for cls, code in EXIT_FOR if isinstance(exc, cls)), Exit.ERROR)
-    return _message(exc, url=url, missing=missing), code
+    return _message(exc, url=url, missing=missing, from_env=from_env), code
 
 
-def _message(exc: errors.TesseraError, *, url: str, missing: str | None) -> str:
-    renew = f"create a new one at {url}/settings/developer/ and run tessera auth login"
+def _message(exc: errors.TesseraError, *, url: str, missing: str | None, from_env: bool) -> str:
+    use = f"set {TOKEN_ENV} to it" if from_env else "run tessera auth login"
+    renew = f"create a new one at {url}/settings/developer/ and {use}"
     reason = _clause(exc.detail or exc.message)
     if isinstance(exc, errors.AuthenticationError):
-        return _refused(exc, renew=renew, reason=reason)
+        return _refused(exc, renew=renew, reason=reason, from_env=from_env)
     request_id = f" (request id {exc.request_id})" if exc.request_id else ""
     match exc:
         case errors.InsufficientScope(scope=str(scope)) if "role" in reason:
@@ -194,7 +257,7 @@ def _message(exc: errors.TesseraError, *, url: str, missing: str | None) -> str:
         case errors.ValidationFailed():
             return f"invalid input: {_summarize(exc.errors) or reason}"
         case errors.ConnectionFailed() | errors.NotTesseraServer():
-            return f"{exc.message}{_check_url(exc)}"
+            return f"{exc.message}: {_check_address(exc)}"
         case errors.Conflict():
             return f"conflict: {reason}"
         case errors.ServerError():
@@ -203,16 +266,22 @@ def _message(exc: errors.TesseraError, *, url: str, missing: str | None) -> str:
     return f"request failed{status}: {reason}{request_id}"
 
 
-def _check_url(exc: errors.TesseraError) -> str:
-    """The one thing to do about an address that is not Tessera: look at it again."""
-    return f": check --url or {URL_ENV}" if isinstance(exc, errors.NotTesseraServer) else ""
+def _check_address(exc: errors.TesseraError) -> str:
+    """The thing to do about an address that is not Tessera, or where nothing answers."""
+    check = f"check --url or {URL_ENV}"
+    if isinstance(exc, errors.ConnectionFailed):
+        return f"is the server running there? {check}"
+    return check
 
 
-def _refused(exc: errors.AuthenticationError, *, renew: str, reason: str) -> str:
+def _refused(exc: errors.AuthenticationError, *, renew: str, reason: str, from_env: bool) -> str:
     """The token itself was not accepted: why, and how to get a working one."""
     match exc:
         case errors.TokenMissing():
             return NOT_LOGGED_IN
+        case errors.TokenRotated() if from_env:
+            # TESSERA_TOKEN wins over a saved token, so logging in would change nothing.
+            return f"token rotated: set {TOKEN_ENV} to its replacement"
         case errors.TokenRotated():
             return "token rotated: log in with its replacement (tessera auth login)"
         case errors.TokenRevoked():
@@ -328,8 +397,9 @@ def main(ctx: click.Context) -> None:
     """Tessera from the command line: projects and tasks, with a personal access token.
 
     \b
-    Log in once:   tessera auth login --token tsr_pat_...
-    or, in CI:     export TESSERA_TOKEN=tsr_pat_...
+    Log in once:   tessera auth login       (asks for the token)
+              or:  tessera auth login --with-token < token.txt
+    in CI:         export TESSERA_TOKEN=tsr_pat_...
     Then:          tessera whoami
                    tessera tasks list --project 1 -o json | jq '.[].title'
                    tessera api projects --paginate
@@ -452,7 +522,7 @@ def projects_get(state: State, project_id: int) -> None:
     _show_project(state, project)
 
 
-@projects.command("create")
+@projects.command("create", short_help="Create a project (needs projects:write).")
 @click.option("--name", required=True, help="Up to 100 characters.")
 @click.option("--description", default="", help="Up to 2,000 characters.")
 @global_options
@@ -464,7 +534,7 @@ def projects_create(state: State, name: str, description: str) -> None:
     _show_project(state, project)
 
 
-@projects.command("update")
+@projects.command("update", short_help="Change a project's name or description.")
 @click.argument("project_id", metavar="ID", type=ID)
 @click.option("--name", help="The new name.")
 @click.option("--description", help='The new description ("" clears it).')

@@ -1,5 +1,6 @@
 """`tessera api PATH` (any endpoint, as `gh api` does) and `tessera completion SHELL`."""
 
+import json
 from typing import Any
 
 import click
@@ -39,13 +40,13 @@ def _relative(path: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path
 
 
-@main.command("api")
+@main.command("api", short_help="Call any endpoint of the API and print its JSON.")
 @click.argument("path")
 @click.option(
     "-X",
     "--method",
     type=click.Choice(METHODS, case_sensitive=False),
-    help="The HTTP method [default: GET, or POST with fields].",
+    help="The HTTP method [default: GET, or POST with fields unless --paginate].",
 )
 @click.option(
     "-f", "--raw-field", "raw_fields", multiple=True, metavar="KEY=VALUE", help="A string field."
@@ -59,7 +60,9 @@ def _relative(path: str) -> str:
     help="A field whose true, false, null or number becomes that JSON value.",
 )
 @click.option(
-    "--paginate", is_flag=True, help='Follow Link rel="next" and merge every page\'s items.'
+    "--paginate",
+    is_flag=True,
+    help='GET, following Link rel="next", and merge every page\'s items.',
 )
 @global_options
 @click.pass_obj
@@ -73,8 +76,9 @@ def api(
 ) -> None:
     """Call any endpoint of the API with the token in use and print its JSON.
 
-    PATH is relative to /api/v1 (`projects`, `/projects/1/tasks`). Fields go in the query
-    string of a GET and in a JSON body otherwise.
+    PATH is relative to /api/v1 (`projects`, `/projects/1/tasks`) and may carry a query
+    (`"projects?page=2"`). Fields go in the query string of a GET and in a JSON body otherwise;
+    with fields the method is POST, unless -X says another or --paginate asks for pages (GET).
 
     \b
     tessera api me
@@ -86,18 +90,47 @@ def api(
         [_field(text, typed=False) for text in raw_fields]
         + [_field(text, typed=True) for text in typed_fields]
     )
-    method = (method or ("POST" if fields else "GET")).upper()
+    # Pages are read with GET: --paginate makes fields a query, as `gh api -X GET -F` does.
+    method = (method or ("POST" if fields and not paginate else "GET")).upper()
     if paginate and method != "GET":
-        raise click.UsageError("--paginate follows the pages of a GET only")
-    query = fields if method in ("GET", "HEAD") else None
-    body = fields if fields and query is None else None
+        raise click.UsageError(
+            f"--paginate follows the pages of a GET only: drop -X {method} "
+            "(fields then go in the query string)"
+        )
+    target, query = _split_query(_relative(path))
+    if method in ("GET", "HEAD"):
+        for key, value in fields.items():
+            query = query.add(key, _query_value(value))
+    body = fields if fields and method not in ("GET", "HEAD") else None
+    if _is_self(target):
+        # Revoking or rotating the token in use: a warning about its end would be old news.
+        state.warn_expiry = False
     with state.client() as client:
         if paginate:
-            result = _all_pages(client, _relative(path), query)
+            result = _all_pages(client, target, query)
         else:
-            result = _decode_any(client.send(method, _relative(path), json=body, params=query))
+            response = client.send(method, target, json=body, params=query or None)
+            result = _decode_any(response)
     if result is not None:
         emit_json(result)
+
+
+def _split_query(path: str) -> tuple[str, httpx.QueryParams]:
+    """The path and the query it carries, kept apart: httpx replaces a URL's query with the
+    `params` it is given, so the two are merged here instead."""
+    target, _, query = path.partition("?")
+    return target, httpx.QueryParams(query)
+
+
+def _query_value(value: Any) -> str:
+    """-F's JSON values as a query string writes them: true, false, null, numbers."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _is_self(path: str) -> bool:
+    """Whether the request acts on the token in use (`tokens/self`, `tokens/self/rotate`)."""
+    relative = httpx.URL(path).path.strip("/").removeprefix(API_PATH.strip("/") + "/")
+    return relative == "tokens/self" or relative.startswith("tokens/self/")
 
 
 def _decode_any(response: httpx.Response) -> Any:
@@ -110,14 +143,14 @@ def _decode_any(response: httpx.Response) -> Any:
         return _decode(response)  # raises: the API answers JSON, so this is not it
 
 
-def _all_pages(client: Client, path: str, query: dict[str, Any] | None) -> Any:
-    """Every page, merged: one array for array pages; for `{"items", "count"}` pages, the
-    first page's object with every page's items."""
+def _all_pages(client: Client, path: str, query: httpx.QueryParams | None) -> Any:
+    """Every page from the one asked for (`?page=2` starts at 2), merged: one array for array
+    pages; for `{"items", "count"}` pages, the first page's object with every page's items."""
     merged: Any = None
     url: str | None = path
     seen: set[str] = set()
     while url is not None:
-        response = client.send("GET", url, params=query)
+        response = client.send("GET", url, params=query or None)
         page = _decode_any(response)
         if isinstance(page, list):
             merged = [*(merged or []), *page]

@@ -9,6 +9,7 @@ failed; never on 429, which the caller should see and slow down for.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import time
@@ -408,6 +409,8 @@ class Tokens:
             "POST", "tokens/self/rotate", json={"overlap": overlap}, once=True
         )
         rotated = _parse(RotatedToken.from_api, _decode(response))
+        if location := response.headers.get("Location"):
+            rotated = dataclasses.replace(rotated, location=str(response.url.join(location)))
         self._client.use_token(rotated.secret)
         self._client.token_expires_at = rotated.token.expires_at
         return rotated

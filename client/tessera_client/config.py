@@ -7,13 +7,21 @@ token per server, as gh keeps one per host.
 `default` is the server a command talks to when neither --url nor TESSERA_URL names one: the
 last one logged in to. A file from before (`{"url": ..., "token": ...}`, one server) is read as
 that one server and rewritten in this shape.
+
+`rotated` (left out when empty) lists the tokens `tessera token rotate` replaced that still work
+through their overlap, each by the SHA-256 of its secret (never the secret itself), with its
+prefix, its replacement's prefix, when it stops and its page. The server says nothing of a
+rotation on later answers, so this is how the CLI knows not to offer rotating a token again,
+and that `logout --revoke` leaves the replaced one working. An entry goes once its time is past.
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +43,52 @@ class Saved:
     token: str
 
 
+@dataclass(frozen=True)
+class Rotation:
+    """A token that was rotated and still works until `expires_at` (ISO 8601), its overlap."""
+
+    url: str
+    sha256: str
+    prefix: str
+    expires_at: str
+    replacement: str | None = None  # the new token's prefix, when known
+    page: str | None = None  # the old token's page, where it can be revoked now
+
+    @property
+    def ends(self) -> datetime:
+        return datetime.fromisoformat(self.expires_at)
+
+    def current(self) -> bool:
+        return self.ends > datetime.now(UTC)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 @dataclass
 class Config:
-    """Every saved server and its token, and which server is the default."""
+    """Every saved server and its token, which server is the default, and the rotated tokens
+    still in their overlap."""
 
     default: str | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    rotations: list[Rotation] = field(default_factory=list)
 
     def token_for(self, url: str) -> str | None:
         return self.tokens.get(_key(url))
 
     def saved(self) -> list[Saved]:
         return [Saved(url=url, token=token) for url, token in self.tokens.items()]
+
+    def rotation_of(self, token: str) -> Rotation | None:
+        """What is known of `token` having been rotated, while it still works."""
+        found = digest(token)
+        return next((r for r in self.rotations if r.sha256 == found and r.current()), None)
+
+    def rotated_for(self, url: str) -> list[Rotation]:
+        """The replaced tokens of `url` that still work."""
+        return [r for r in self.rotations if r.url == _key(url) and r.current()]
 
 
 def _key(url: str) -> str:
@@ -98,7 +140,24 @@ def _parse(data: Any) -> Config | None:
             return None
         tokens[url] = entry["token"]
     default = data.get("default")
-    return Config(default=default if default in tokens else None, tokens=tokens)
+    return Config(
+        default=default if default in tokens else None,
+        tokens=tokens,
+        rotations=_rotations(data.get("rotated")),
+    )
+
+
+def _rotations(data: Any) -> list[Rotation]:
+    """The entries that read as one; anything else is dropped, as a token past its time."""
+    rotations = []
+    for entry in data if isinstance(data, list) else []:
+        try:
+            rotation = Rotation(**entry)
+            rotation.current()  # a time without its zone cannot be compared: dropped
+        except (TypeError, ValueError):
+            continue
+        rotations.append(rotation)
+    return rotations
 
 
 def save(*, url: str, token: str) -> Path:
@@ -111,6 +170,14 @@ def save(*, url: str, token: str) -> Path:
     return write(config)
 
 
+def remember_rotation(rotation: Rotation) -> None:
+    """Note that a token was rotated and still works until its overlap ends."""
+    config = load()
+    config.rotations = [r for r in config.rotations if r.sha256 != rotation.sha256]
+    config.rotations.append(rotation)
+    write(config)
+
+
 def forget(url: str) -> bool:
     """Remove the token saved for `url`; False if there was none. The file goes with the last
     token; the default moves to the most recent login left."""
@@ -118,11 +185,11 @@ def forget(url: str) -> bool:
     url = _key(url)
     if config.tokens.pop(url, None) is None:
         return False
-    if not config.tokens:
+    if not config.tokens and not any(r.current() for r in config.rotations):
         delete()
         return True
     if config.default == url:
-        config.default = next(reversed(config.tokens))
+        config.default = next(reversed(config.tokens), None)
     write(config)
     return True
 
@@ -135,11 +202,13 @@ def write(config: Config) -> Path:
     token, nor a half-written file if we are interrupted.
     """
     path = config_path()
-    data = {
+    data: dict[str, Any] = {
         "version": VERSION,
         "default": config.default,
         "servers": {url: {"token": token} for url, token in config.tokens.items()},
     }
+    if rotated := [asdict(r) for r in config.rotations if r.current()]:
+        data["rotated"] = rotated
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")

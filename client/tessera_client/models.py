@@ -169,6 +169,18 @@ class RotatedToken:
     replaced_prefix: str
     replaced_expires_at: datetime | None
     raw: dict[str, Any] = field(repr=False, compare=False)
+    replaced_id: int | None = None
+    # The new token's page, from the answer's Location header.
+    location: str | None = None
+
+    @property
+    def replaced_page(self) -> str | None:
+        """The old token's page (where it can be revoked before its overlap ends): the new
+        one's, with the old id, since both tokens sit on the same page of the same kind."""
+        tail = f"/{self.token.id}/"
+        if self.location is None or self.replaced_id is None or not self.location.endswith(tail):
+            return None
+        return f"{self.location[: -len(tail)]}/{self.replaced_id}/"
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> "RotatedToken":
@@ -187,4 +199,5 @@ class RotatedToken:
             replaced_prefix=replaces["prefix"],
             replaced_expires_at=_when(replaces.get("expires_at")),
             raw=dict(data),
+            replaced_id=replaces.get("id"),
         )

@@ -128,8 +128,10 @@ def test_login_with_token_reads_standard_input_and_logout_forgets_it(world, tess
     assert not config_file.exists()
     result = tessera("whoami")
     assert result.returncode == 3
+    # TESSERA_URL names the server, and it answers as Tessera does: the login is what is missing.
     assert one_line(result.stderr) == (
-        "tessera: not logged in: run tessera auth login --token ... or set TESSERA_TOKEN"
+        f"tessera: not logged in to {world.url}: run tessera --url {world.url} auth login, "
+        "or set TESSERA_TOKEN"
     )
 
 
@@ -174,14 +176,20 @@ def test_tessera_token_lists_every_project_across_pages_as_a_table_and_as_json(
     assert not config_file.exists()
 
 
-def test_a_revoked_token_exits_3_with_one_line_that_points_to_the_settings_page(world, tessera):
+def test_a_revoked_token_exits_3_with_one_line_that_points_to_the_settings_page(
+    world, tessera, config_file
+):
+    assert tessera("login", "--with-token", stdin=world.secret).returncode == 0
     token_revoke(token=world.token)
-    result = tessera("whoami", token=world.secret)
+    result = tessera("whoami")
     assert result.returncode == 3
     line = one_line(result.stderr)
     assert "revoked" in line
     assert f"{world.url}/settings/developer/" in line
-    assert "tessera auth login" in line
+    assert line.endswith("and run tessera auth login")
+    # From TESSERA_TOKEN, which wins over any login: the variable is what to change.
+    result = tessera("whoami", token=world.secret)
+    assert one_line(result.stderr).endswith("and set TESSERA_TOKEN to it")
 
 
 def test_an_expired_token_exits_3(world, tessera):
@@ -245,9 +253,43 @@ def test_token_rotate_swaps_the_saved_token_for_a_working_one_and_prints_no_secr
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
     whoami = tessera("whoami", "-o", "json")
     assert json.loads(whoami.stdout)["token"]["prefix"] == successor.prefix
-    again = tessera("token", "rotate", "--show", token=world.secret)  # the old one, in its overlap
+    # The old one, still in use elsewhere (TESSERA_TOKEN) through its overlap: the expiry
+    # warning points to its replacement, not to rotating it again, which the server refuses.
+    old = tessera("whoami", token=world.secret)
+    assert old.returncode == 0
+    warning = one_line(old.stderr)
+    assert warning.startswith(
+        "tessera: warning: this token was rotated and stops working in 1 hour"
+    )
+    assert warning.endswith(f"set TESSERA_TOKEN to its replacement ({successor.prefix}…)")
+    assert "token rotate" not in warning
+    again = tessera("token", "rotate", "--show", token=world.secret)
     assert again.returncode == 1
-    assert "conflict: “CI” was already rotated" in one_line(again.stderr)
+    assert one_line(again.stderr).startswith("tessera: this token was already rotated and works")
+    assert one_line(again.stderr).endswith(
+        f"set TESSERA_TOKEN to its replacement ({successor.prefix}…)"
+    )
+
+
+def test_logout_revoke_after_a_rotation_with_overlap_says_the_old_token_still_works(
+    world, tessera, config_file
+):
+    assert tessera("login", "--with-token", stdin=world.secret).returncode == 0
+    assert tessera("token", "rotate", "--overlap", "24h").returncode == 0
+    result = tessera("logout", "--revoke", "--yes")
+    assert result.returncode == 0, result.stderr
+    successor = Token.objects.get(replaced_by__isnull=True, name="CI")
+    assert successor.revoked_at is not None
+    world.token.refresh_from_db()
+    assert world.token.is_active  # DELETE /tokens/self ends the calling token only
+    assert "works nowhere" not in result.stdout
+    page = f"{world.url}/settings/developer/tokens/{world.token.pk}/"
+    assert (
+        f"The token it replaced, {world.token.prefix}…, still works until "
+        f"{world.token.expires_at:%Y-%m-%d %H:%M} UTC (the rotation's overlap): to end it now, "
+        f"revoke it on its page, {page}"
+    ) in result.stdout
+    assert tessera("whoami", token=world.secret).returncode == 0
 
 
 def test_logout_revoke_revokes_the_saved_token_on_the_server_then_forgets_it(

@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -104,7 +105,7 @@ def test_auth_status_checks_every_saved_server_and_says_which_failed():
         return httpx.Response(401, json=body)
 
     result, requests = invoke(["auth", "status"], respond, token=None)
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a token refused: authentication, as the README's table says
     assert [r.url.host for r in requests] == ["a.test", "b.test"]
     lines = result.stdout.splitlines()
     assert lines[0] == A
@@ -260,20 +261,46 @@ def test_token_rotate_with_tessera_token_needs_show():
     assert not config.config_path().exists()
 
 
-def test_rotating_a_token_already_rotated_is_one_line_and_exit_1():
-    problem = {
-        "type": "/api/v1/problems/token-already-rotated",
-        "title": "Token already rotated",
-        "status": 409,
-        "detail": "“CI” was already rotated: rotate its replacement instead.",
-    }
+ALREADY_ROTATED = {
+    "type": "/api/v1/problems/token-already-rotated",
+    "title": "Token already rotated",
+    "status": 409,
+    "detail": "“CI” was already rotated: rotate its replacement instead.",
+}
+
+
+def test_rotating_a_token_already_rotated_points_to_its_replacement_not_to_rotating():
     result, requests = invoke(
-        ["token", "rotate", "--show"], lambda r: httpx.Response(409, json=problem)
+        ["token", "rotate", "--show"], lambda r: httpx.Response(409, json=ALREADY_ROTATED)
     )
     assert result.exit_code == 1 and len(requests) == 1
     assert failure(result) == (
-        "tessera: conflict: “CI” was already rotated: rotate its replacement instead"
+        "tessera: this token was already rotated: set TESSERA_TOKEN to its replacement, "
+        "linked from http://127.0.0.1:8000/settings/developer/"
     )
+
+
+def test_a_token_rotated_elsewhere_is_remembered_so_the_warning_stops_offering_to_rotate_it():
+    # Rotated in the browser with an overlap, still saved here: the server only says when it
+    # ends (Tessera-Token-Expires), so the first rotate finds out, and the CLI remembers.
+    config.save(url=A, token=SECRET)
+    ends = datetime.now(UTC) + timedelta(hours=1)
+    header = {"Tessera-Token-Expires": ends.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    refused = httpx.Response(409, json=ALREADY_ROTATED, headers=header)
+    result, _ = invoke(["token", "rotate"], lambda r: refused, token=None)
+    assert result.exit_code == 1
+    assert failure(result) == (
+        f"tessera: this token was already rotated and works until {ends:%Y-%m-%d %H:%M} UTC: "
+        f"log in with its replacement, linked from {A}/settings/developer/: tessera auth login"
+    )
+    assert config.load().token_for(A) == SECRET  # nothing to swap it for
+    result, _ = invoke(
+        ["whoami", "-o", "json"], lambda r: httpx.Response(200, json=ME, headers=header), token=None
+    )
+    assert result.exit_code == 0
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("tessera: warning: this token was rotated and stops working in 1 hour")
+    assert "token rotate" not in line
 
 
 # The expiry warning
@@ -393,3 +420,204 @@ def test_help_lists_auth_api_completion_and_token():
     result = CliRunner().invoke(main, ["--help"])
     for command in ("auth", "api", "completion", "token", "login", "logout"):
         assert f"  {command} " in result.stdout
+
+
+# What the CLI remembers of a rotation with an overlap
+
+
+def rotate_then_revoke(request: httpx.Request) -> httpx.Response:
+    """A server where the token rotates (with a 24-hour overlap) and then revokes itself."""
+    if request.method == "DELETE":
+        return httpx.Response(204)
+    ends = datetime.now(UTC) + timedelta(hours=24)
+    page = {"Location": f"{A}/settings/developer/tokens/2/"}
+    return httpx.Response(201, json=rotated(ends)(request).json(), headers=page)
+
+
+def test_logout_revoke_after_a_rotation_says_the_replaced_token_works_until_its_overlap_ends():
+    config.save(url=A, token=SECRET)
+    result, _ = invoke(["token", "rotate", "--overlap", "24h"], rotate_then_revoke, token=None)
+    assert result.exit_code == 0, result.output
+    assert SECRET not in config.config_path().read_text()  # only its digest is kept
+    result, requests = invoke(["logout", "--revoke", "--yes"], rotate_then_revoke, token=None)
+    assert result.exit_code == 0, result.output
+    assert requests[0].headers["Authorization"] == f"Bearer {NEW}"  # it can only end itself
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Revoked token {NEW[:14]}… on {A}."
+    assert lines[1].startswith(f"The token it replaced, {SECRET[:14]}…, still works until ")
+    assert lines[1].endswith(
+        "(the rotation's overlap): to end it now, revoke it on its page, "
+        f"{A}/settings/developer/tokens/1/"
+    )
+    assert "works nowhere" not in result.stdout
+
+
+def test_a_token_rotated_from_tessera_token_is_not_offered_a_rotation_by_the_warning():
+    later = datetime.now(UTC) + timedelta(hours=1)
+    result, _ = invoke(["token", "rotate", "--overlap", "1h", "--show"], rotated(later))
+    assert result.exit_code == 0, result.output
+    header = {"Tessera-Token-Expires": later.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    result, _ = invoke(
+        ["whoami", "-o", "json"], lambda r: httpx.Response(200, json=ME, headers=header)
+    )
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("tessera: warning: this token was rotated and stops working in 1 hour")
+    assert line.endswith(f"set TESSERA_TOKEN to its replacement ({NEW[:14]}…)")
+
+
+# auth status and logout, said plainly
+
+
+def test_auth_status_shows_tessera_token_as_the_one_in_use_and_the_saved_one_apart():
+    config.save(url="http://127.0.0.1:8000", token=OTHER)
+    result, requests = invoke(["auth", "status"], me)
+    assert result.exit_code == 0, result.output
+    assert [r.headers["Authorization"] for r in requests] == [f"Bearer {SECRET}", f"Bearer {OTHER}"]
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if not line.startswith(" ")] == [
+        "http://127.0.0.1:8000 (default)"
+    ]
+    assert lines[1].endswith(f"with token {SECRET[:14]}… (TESSERA_TOKEN, in use)")
+    assert lines[3].endswith(f"with token {OTHER[:14]}… (saved, unused while TESSERA_TOKEN is set)")
+    reports = json.loads(invoke(["auth", "status", "-o", "json"], me)[0].stdout)
+    assert [(r["source"], r["in_use"]) for r in reports] == [
+        ("TESSERA_TOKEN", True),
+        ("saved", False),
+    ]
+
+
+def test_auth_status_exits_3_when_tessera_token_is_refused():
+    config.save(url="http://127.0.0.1:8000", token=OTHER)
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == f"Bearer {SECRET}":
+            return httpx.Response(401, json={"type": "/api/v1/problems/token-revoked"})
+        return httpx.Response(200, json=ME)
+
+    result, _ = invoke(["auth", "status"], respond)
+    assert result.exit_code == 3
+    assert "✗ token" in result.stdout and "(TESSERA_TOKEN, in use): token revoked" in result.stdout
+
+
+def test_auth_status_exits_1_when_a_server_cannot_be_reached():
+    config.save(url=A, token=SECRET)
+    result, _ = invoke(["auth", "status"], lambda r: httpx.ConnectError("refused"), token=None)
+    assert result.exit_code == 1
+    assert "is the server running there?" in result.stdout
+
+
+def test_auth_status_for_a_server_without_a_login_names_the_ones_logged_in_to():
+    config.save(url=A, token=SECRET)
+    config.save(url=B, token=OTHER)
+
+    def tessera(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"type": "/api/v1/problems/missing-token"})
+
+    result, requests = invoke(["--url", "http://c.test", "auth", "status"], tessera, token=None)
+    assert result.exit_code == 3
+    assert [r.headers.get("Authorization") for r in requests] == [None]
+    assert failure(result) == (
+        "tessera: not logged in to http://c.test: run tessera --url http://c.test auth login, "
+        f"or set TESSERA_TOKEN (logged in to: {A}, {B})"
+    )
+
+
+def test_logout_with_nothing_saved_says_so_instead_of_naming_a_default_server():
+    config.save(url=A, token=SECRET)
+    assert invoke(["logout"], me, token=None)[0].exit_code == 0
+    result, requests = invoke(["logout"], me, token=None)
+    assert result.exit_code == 0 and requests == []
+    assert result.stdout == "Not logged in to any Tessera server: there is nothing to log out of.\n"
+    assert "127.0.0.1" not in result.output
+    result, _ = invoke(["logout", "--revoke", "--yes"], me, token=None)
+    assert result.exit_code == 3
+    assert failure(result) == (
+        "tessera: not logged in to any Tessera server: there is no saved token to revoke"
+    )
+
+
+# Login hints keep the token out of shell history
+
+
+def test_hints_suggest_logging_in_without_the_token_on_the_command_line():
+    result, _ = invoke(["whoami"], me, token=None)
+    assert failure(result) == "tessera: not logged in: run tessera auth login, or set TESSERA_TOKEN"
+    result, requests = invoke(["auth", "login"], me, token=None)  # no terminal, no token
+    assert result.exit_code == 2 and requests == []
+    assert "--with-token (tessera auth login --with-token < token.txt)" in result.stderr
+    assert "--token" not in result.stderr.replace("--with-token", "")
+    assert "--with-token" in CliRunner().invoke(main, ["--help"]).stdout
+
+
+def test_login_with_token_reads_the_token_from_standard_input():
+    result, requests = invoke(
+        ["auth", "login", "--with-token"], me, token=None, stdin=SECRET + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert requests[0].headers["Authorization"] == f"Bearer {SECRET}"
+    assert config.load().token_for("http://127.0.0.1:8000") == SECRET
+
+
+# tessera api
+
+
+def test_api_paginate_with_fields_is_a_get_with_a_query_as_gh_api_does():
+    page = lambda r: httpx.Response(200, json={"items": [], "count": 0})  # noqa: E731
+    result, requests = invoke(["api", "projects/1/tasks", "--paginate", "-F", "page_size=50",
+                               "-f", "status=done"], page)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert requests[0].method == "GET"
+    assert dict(requests[0].url.params) == {"page_size": "50", "status": "done"}
+    result, requests = invoke(["api", "-X", "POST", "projects", "--paginate", "-F", "a=1"], page)
+    assert result.exit_code == 2 and requests == []
+    assert "drop -X POST (fields then go in the query string)" in result.stderr
+
+
+def test_api_keeps_the_query_of_its_path_and_paginates_from_that_page():
+    def respond(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        links = {"Link": f'</api/v1/projects?page={page + 1}>; rel="next"'} if page < 3 else {}
+        return httpx.Response(200, json={"items": [{"id": page}], "count": 3}, headers=links)
+
+    result, requests = invoke(["api", "projects?page=2", "--paginate"], respond)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["items"] == [{"id": 2}, {"id": 3}]
+    assert [r.url.params["page"] for r in requests] == ["2", "3"]
+    _, requests = invoke(["api", "projects?page=2", "-X", "GET", "-f", "page_size=5"], respond)
+    assert dict(requests[0].url.params) == {"page": "2", "page_size": "5"}
+
+
+def test_api_revoking_the_token_in_use_gives_no_warning_about_its_expiry():
+    soon = datetime.now(UTC) + timedelta(days=2)
+    header = {"Tessera-Token-Expires": soon.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    result, _ = invoke(
+        ["api", "-X", "DELETE", "tokens/self"], lambda r: httpx.Response(204, headers=header)
+    )
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    result, _ = invoke(["api", "me"], lambda r: httpx.Response(200, json=ME, headers=header))
+    assert "warning: this token expires in 2 days" in result.stderr
+
+
+# Help
+
+
+def help_pages(command: click.Command, path: tuple[str, ...] = ()):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from help_pages(sub, (*path, name))
+
+
+def test_no_help_text_is_cut_off_in_an_80_column_terminal():
+    for path, _ in help_pages(main):
+        result = CliRunner().invoke(main, [*path, "--help"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0
+        listing = False
+        for line in result.stdout.splitlines():
+            assert len(line) <= 80, (path, line)
+            listing = line == "Commands:" or (listing and line.startswith("  "))
+            # click ends a command's summary with "..." when it does not fit in the list.
+            assert not (listing and line.endswith("...")), (path, line)
+    epilog = CliRunner().invoke(main, ["--help"], env={"COLUMNS": "80"}).stdout
+    assert "4  permission denied: the token lacks the scope, or the role, for this\n" in epilog

@@ -33,7 +33,7 @@ ME = {
 }
 
 
-def invoke(args, respond, *, token: str | None = SECRET, env=None):
+def invoke(args, respond, *, token: str | None = SECRET, env=None, stdin: str | None = None):
     """Run `tessera ARGS` with `respond(request)` as the server; returns (result, requests)."""
     requests: list[httpx.Request] = []
 
@@ -46,7 +46,7 @@ def invoke(args, respond, *, token: str | None = SECRET, env=None):
 
     state = State(client_options={"transport": httpx.MockTransport(handler), "sleep": no_sleep})
     environment = {"TESSERA_TOKEN": token, **(env or {})}
-    result = CliRunner().invoke(main, args, obj=state, env=environment)
+    result = CliRunner().invoke(main, args, obj=state, env=environment, input=stdin)
     return result, requests
 
 
@@ -180,14 +180,46 @@ SETTINGS = "http://127.0.0.1:8000/settings/developer/"
         (
             lambda request: httpx.ConnectError("[Errno 111] Connection refused"),
             1,
-            "tessera: cannot reach http://127.0.0.1:8000: [Errno 111] Connection refused",
+            "tessera: cannot reach http://127.0.0.1:8000: [Errno 111] Connection refused: "
+            "is the server running there? check --url or TESSERA_URL",
         ),
     ],
 )
 def test_each_failure_gets_its_exit_code_and_one_line_that_says_what_to_do(respond, code, line):
-    result, _ = invoke(["whoami", "-o", "json"], respond)
+    config.save(url="http://127.0.0.1:8000", token=SECRET)  # logged in
+    result, _ = invoke(["whoami", "-o", "json"], respond, token=None)
     assert result.exit_code == code
     assert failure(result) == line
+
+
+@pytest.mark.parametrize(
+    ("respond", "line"),
+    [
+        (
+            problem(401, "token-rotated", "The access token was rotated; use its replacement."),
+            "tessera: token rotated: set TESSERA_TOKEN to its replacement",
+        ),
+        (
+            challenge(401, "invalid_token", "The access token was rotated; use its replacement."),
+            "tessera: token rotated: set TESSERA_TOKEN to its replacement",
+        ),
+        (
+            problem(401, "token-revoked", "The access token was revoked."),
+            f"tessera: token revoked: create a new one at {SETTINGS} and set TESSERA_TOKEN to it",
+        ),
+        (
+            problem(401, "token-expired", "The access token expired."),
+            f"tessera: token expired: create a new one at {SETTINGS} and set TESSERA_TOKEN to it",
+        ),
+    ],
+)
+def test_a_token_from_tessera_token_is_replaced_in_the_variable_not_by_logging_in(respond, line):
+    # TESSERA_TOKEN wins over a saved token, so `tessera auth login` would change nothing.
+    config.save(url="http://127.0.0.1:8000", token=codec.generate("pat"))
+    result, _ = invoke(["whoami"], respond)
+    assert result.exit_code == 3
+    assert failure(result) == line
+    assert "auth login" not in line
 
 
 def test_a_404_names_what_was_missing_in_either_shape():
@@ -255,12 +287,18 @@ def test_the_saved_token_is_only_sent_to_the_url_it_was_checked_against():
     assert result.exit_code == 0
     assert requests[0].headers["Authorization"] == f"Bearer {SECRET}"
 
-    result, requests = invoke(["--url", "http://other.test", "whoami"], respond, token=None)
+    def tessera(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"type": "/api/v1/problems/missing-token"})
+
+    result, requests = invoke(["--url", "http://other.test", "whoami"], tessera, token=None)
     assert result.exit_code == 3
-    assert requests == []
+    # Only a probe went there, without a token: is it a Tessera server at all?
+    assert [(r.url.host, r.headers.get("Authorization")) for r in requests] == [
+        ("other.test", None)
+    ]
     assert failure(result) == (
         "tessera: not logged in to http://other.test: run tessera --url http://other.test "
-        "auth login --token ... or set TESSERA_TOKEN"
+        "auth login, or set TESSERA_TOKEN (logged in to: http://saved.test)"
     )
 
 

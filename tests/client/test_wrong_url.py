@@ -5,6 +5,7 @@ or like another API. The CLI says the address is not a Tessera server (exit 1), 
 import errno
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -19,8 +20,16 @@ from tokens import codec
 
 TESSERA = Path(sys.executable).with_name("tessera")
 SECRET = codec.generate("pat")
-# Servers started by tests bind to 127.0.0.1 within this range.
-PORTS = range(18700, 18800)
+
+
+def _ports() -> range:
+    """Where servers started by these tests bind on 127.0.0.1: 18700-18799, or the range in
+    TESSERA_TEST_PORTS ("18850-18899") when several test runs share the machine."""
+    first, _, last = os.environ.get("TESSERA_TEST_PORTS", "18700-18799").partition("-")
+    return range(int(first), int(last) + 1)
+
+
+PORTS = _ports()
 
 
 class NotTessera(BaseHTTPRequestHandler):
@@ -56,7 +65,7 @@ def site() -> Iterator[str]:
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise
-    assert server is not None, "no free port in 18700-18799"
+    assert server is not None, f"no free port in {PORTS.start}-{PORTS.stop - 1}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -65,9 +74,13 @@ def site() -> Iterator[str]:
     thread.join()
 
 
-def tessera(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def tessera(*args: str, tmp_path: Path, token: bool = True) -> subprocess.CompletedProcess:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
-    env = inherited | {"XDG_CONFIG_HOME": str(tmp_path), "TESSERA_TOKEN": SECRET}
+    env = (
+        inherited
+        | {"XDG_CONFIG_HOME": str(tmp_path)}
+        | ({"TESSERA_TOKEN": SECRET} if token else {})
+    )
     return subprocess.run(
         [str(TESSERA), *args], env=env, capture_output=True, text=True, timeout=30, check=False
     )
@@ -105,3 +118,45 @@ def test_the_sdk_raises_not_tessera_server_not_not_found(site):
         client.projects.get(7)
     assert not isinstance(caught.value, NotFound)
     assert caught.value.status == 404
+
+
+def a_free_port() -> int:
+    """A port in PORTS where nothing listens (bound, then closed again)."""
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port")
+
+
+def logged_in_elsewhere(tmp_path: Path) -> None:
+    """A token saved for another server, and none for the one the test names."""
+    folder = tmp_path / "tessera"
+    folder.mkdir(parents=True)
+    servers = {"http://tessera.test": {"token": SECRET}}
+    data = {"version": 2, "default": "http://tessera.test", "servers": servers}
+    (folder / "config.json").write_text(json.dumps(data))
+    (folder / "config.json").chmod(0o600)
+
+
+def test_a_wrong_url_without_a_login_is_named_not_tessera_rather_than_not_logged_in(site, tmp_path):
+    logged_in_elsewhere(tmp_path)
+    result = tessera("--url", site, "whoami", tmp_path=tmp_path, token=False)
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"tessera: {site} is not a Tessera server: GET /api/v1/me answered")
+    assert "not logged in" not in line
+
+
+def test_a_dead_port_without_a_login_is_said_to_be_unreachable(tmp_path):
+    logged_in_elsewhere(tmp_path)
+    url = f"http://127.0.0.1:{a_free_port()}"
+    for args in (["whoami"], ["auth", "status"]):
+        result = tessera("--url", url, *args, tmp_path=tmp_path, token=False)
+        assert result.returncode == 1, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"tessera: cannot reach {url}: ")
+        assert line.endswith("is the server running there? check --url or TESSERA_URL")
