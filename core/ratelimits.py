@@ -160,13 +160,17 @@ def _count(
     """Admit up to `amount` events for `key`: the window as it stands and how many it admitted."""
     width = period / BUCKETS
     current = int(now // width)
-    keys = [f"rl:{{{key}}}:{period}:{current - age}" for age in range(BUCKETS + 1)]
+    base = f"rl:{{{key}}}:{period}:"  # the braces keep a key's buckets in one Redis Cluster slot
+    buckets = [str(current - age) for age in range(BUCKETS + 1)]
     ttl = period + math.ceil(width) + 1
     store = caches["default"]
     try:
         if isinstance(store, RedisCache):
+            prefix = store.make_key(base)  # make_key(base) + bucket == make_key(base + bucket)
+            keys = [prefix + bucket for bucket in buckets]
             granted, *counts = _redis_count(store, keys, amount, limit, ttl)
         else:
+            keys = [base + bucket for bucket in buckets]
             granted, counts = _cache_count(store, keys, amount, limit, ttl)
     except Exception:
         logger.warning("Rate-limit store unreachable; not counting", exc_info=True)
@@ -210,6 +214,7 @@ def _cache_count(
 
 
 def _redis_count(store: RedisCache, keys: list[str], amount: int, limit: int, ttl: int) -> list:
+    """The script's answer for these keys, made already (make_key)."""
     # Django's RedisCache builds a new client for every call (about 80 µs here); one script
     # object per cache object (Django keeps one per thread), on Django's own connection pool.
     script = getattr(store, "_tessera_count", None)
@@ -217,6 +222,4 @@ def _redis_count(store: RedisCache, keys: list[str], amount: int, limit: int, tt
         client = store._cache.get_client(write=True)
         script = client.register_script(_COUNT)
         setattr(store, "_tessera_count", script)  # noqa: B010 (ours, on Django's object)
-    return [
-        int(n) for n in script(keys=[store.make_key(k) for k in keys], args=[amount, limit, ttl])
-    ]
+    return [int(n) for n in script(keys=keys, args=[amount, limit, ttl])]
