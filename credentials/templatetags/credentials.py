@@ -207,8 +207,8 @@ def agent_configs(context, agent, secret: str) -> list[dict]:
     environment = {
         "clients": ("claude-code", "cursor"),
         "id": "agent-config-env",
-        "title": f"Claude Code and Cursor read it from {AGENT_VARIABLE}: set it in your shell "
-        "profile or a secret manager, never in a file you commit",
+        "title": f"Claude Code and Cursor: set {AGENT_VARIABLE} in your shell profile or a "
+        "secret manager",
         "text": f"export {AGENT_VARIABLE}={secret}",
         "button": "Copy export line",
     }
