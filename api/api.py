@@ -174,7 +174,17 @@ def _wants_page(request: HttpRequest) -> bool:
 def problem_types(request):
     """There is no index of problem types, only one page each: a browser is shown a page that
     lists them; a program gets the 404 problem that any unknown API path answers."""
-    return problem_type(request, "")
+    return _no_such_type(request, "", f"There is no {request.path}.")
+
+
+def _no_such_type(request: HttpRequest, slug: str, detail: str) -> HttpResponse:
+    """A browser gets a 404 page that lists the types there are; a program, the 404 problem."""
+    if _wants_page(request):
+        response = _problem_type_page({"slug": slug}, status=404)
+    else:
+        response = problem("not-found", detail)
+    response["Vary"] = "Accept"
+    return response
 
 
 @api.get("/problems/{slug}", auth=None, include_in_schema=False, url_name="problem-type")
@@ -182,12 +192,7 @@ def problem_type(request, slug: str):
     """What each problem `type` means: the URI the error bodies point to (RFC 9457 §3.1.1). A
     page for people who follow the link, JSON for programs."""
     if slug not in PROBLEMS:
-        if _wants_page(request):
-            response = _problem_type_page({"slug": slug}, status=404)
-        else:
-            response = problem("not-found", f"No problem type {slug!r}.")
-        response["Vary"] = "Accept"
-        return response
+        return _no_such_type(request, slug, f"No problem type {slug!r}.")
     status, title = PROBLEMS[slug]
     about = {
         "type": problem_type_url(slug),
