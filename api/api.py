@@ -6,6 +6,7 @@ request: the middleware, a permission check, validation, or an unexpected failur
 
 import copy
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
@@ -13,6 +14,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -149,12 +152,47 @@ def _server_error(request, exc):
     return problem("server-error", "Something went wrong on our side; it has been logged.")
 
 
+def _marked_up(text: str) -> str:
+    """A description for a page: escaped first, then each `code` span made a <code> element."""
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text)))  # noqa: S308
+
+
+def _problem_type_page(context: dict, *, status: int = 200) -> HttpResponse:
+    docs_url = reverse("api-v1:openapi-view")
+    known = [(slug, PROBLEMS[slug][1]) for slug in PROBLEMS]
+    page = render_to_string(
+        "api/problem_type.html", {**context, "docs_url": docs_url, "known": known}
+    )
+    return HttpResponse(page, status=status)
+
+
+def _wants_page(request: HttpRequest) -> bool:
+    return request.get_preferred_type(["application/json", "text/html"]) == "text/html"
+
+
+@api.get("/problems/", auth=None, include_in_schema=False, url_name="problem-types")
+def problem_types(request):
+    """There is no index of problem types, only one page each: a browser is shown a page that
+    lists them; a program gets the 404 problem that any unknown API path answers."""
+    return _no_such_type(request, "", f"There is no {request.path}.")
+
+
+def _no_such_type(request: HttpRequest, slug: str, detail: str) -> HttpResponse:
+    """A browser gets a 404 page that lists the types there are; a program, the 404 problem."""
+    if _wants_page(request):
+        response = _problem_type_page({"slug": slug}, status=404)
+    else:
+        response = problem("not-found", detail)
+    response["Vary"] = "Accept"
+    return response
+
+
 @api.get("/problems/{slug}", auth=None, include_in_schema=False, url_name="problem-type")
 def problem_type(request, slug: str):
     """What each problem `type` means: the URI the error bodies point to (RFC 9457 §3.1.1). A
     page for people who follow the link, JSON for programs."""
     if slug not in PROBLEMS:
-        return problem("not-found", f"No problem type {slug!r}.")
+        return _no_such_type(request, slug, f"No problem type {slug!r}.")
     status, title = PROBLEMS[slug]
     about = {
         "type": problem_type_url(slug),
@@ -162,11 +200,8 @@ def problem_type(request, slug: str):
         "status": status,
         "description": DESCRIPTIONS[slug],
     }
-    if request.get_preferred_type(["application/json", "text/html"]) == "text/html":
-        docs_url = reverse("api-v1:openapi-view")
-        response = HttpResponse(
-            render_to_string("api/problem_type.html", {**about, "docs_url": docs_url})
-        )
+    if _wants_page(request):
+        response = _problem_type_page({**about, "description": _marked_up(DESCRIPTIONS[slug])})
     else:
         response = JsonResponse(about)
     response["Vary"] = "Accept"

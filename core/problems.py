@@ -66,10 +66,10 @@ DESCRIPTIONS: dict[str, str] = {
     "the token that replaced it.",
     "owner-inactive": "The person the token acts for was removed from the organization or "
     "deactivated, so the token can do nothing.",
-    "two-factor-required": "The organization requires two-factor authentication and the token's "
+    "two-factor-required": "The organization requires two-factor authentication and the token’s "
     "owner has not set it up. The owner sets it up under Settings → Security.",
-    "insufficient-scope": "The token lacks the scope this operation needs (the problem's `scope` "
-    "names it), or its owner's role does not allow it. Create a token with that scope.",
+    "insufficient-scope": "The token lacks the scope this operation needs (the problem’s `scope` "
+    "names it), or its owner’s role does not allow it. Create a token with that scope.",
     "forbidden-origin": "The request came from a web page whose origin may not call this "
     "endpoint. Call it from a server or an allowed origin.",
     "ip-not-allowed": "The token may only be used from certain addresses, and this request came "
@@ -77,7 +77,7 @@ DESCRIPTIONS: dict[str, str] = {
     "agent-connection-required": "The organization keeps MCP for agent connections. Connect the "
     "agent under Settings → Agents instead of using a personal token.",
     "not-found": "Nothing is at this address, or nothing this token may see: objects outside "
-    "the token's organization or projects look exactly like objects that never existed.",
+    "the token’s organization or projects look exactly like objects that never existed.",
     "method-not-allowed": "This address does not take that HTTP method. The Allow header lists "
     "the ones it takes.",
     "conflict": "A request with the same Idempotency-Key is still being answered. Wait for it, "
@@ -90,12 +90,12 @@ DESCRIPTIONS: dict[str, str] = {
     "rate-limited": "The token (or, for unauthenticated endpoints, the address) made too many "
     "requests in the last minute. Wait the seconds Retry-After says; RateLimit says where it "
     "stands. A 304 Not Modified does not count.",
-    "invalid-signature": "The request's signature is missing, does not match its body, or was "
+    "invalid-signature": "The request’s signature is missing, does not match its body, or was "
     "made with a key Tessera does not know. Secret-scanning partners sign with the keys they "
     "publish; Tessera checks against the ones its operator configured.",
     "token-already-rotated": "This token was rotated before, so it cannot be rotated again: its "
-    "replacement can. If the replacement's secret was lost, make a new token in Settings.",
-    "server-error": "Something failed on the server's side. It was logged with the request's "
+    "replacement can. If the replacement’s secret was lost, make a new token in Settings.",
+    "server-error": "Something failed on the server’s side. It was logged with the request’s "
     "X-Request-Id; quote that id when you report it.",
     "service-unavailable": "The server cannot reach its database for a moment. Retry after the "
     "seconds Retry-After says.",

@@ -111,9 +111,10 @@ def token_title(context, token, quoted: bool = False) -> str:
     return name
 
 
-# Where an agent's token lives: one environment variable, set once. Every configuration below
-# only names it, so none of them holds the secret, and a project's .mcp.json or .vscode/mcp.json
-# can be committed as it is.
+# Where an agent's token lives: with the client, never in a file that is committed. Claude Code and
+# Cursor read it from one environment variable, which their configurations below only name; VS Code
+# asks for it once and keeps its own copy. So none of the configurations holds the secret, and a
+# project's .mcp.json or .vscode/mcp.json can be committed as it is.
 AGENT_VARIABLE = "TESSERA_AGENT_TOKEN"
 
 
@@ -130,7 +131,7 @@ def _claude_code(url: str) -> list[dict]:
     add_json = json.dumps(server, separators=(",", ":"))
     return [
         {
-            "client": "claude-code",
+            "clients": ("claude-code",),
             "id": "agent-config-claude",
             "title": "Claude Code: add it to this project’s .mcp.json",
             "text": f"claude mcp add --transport http --scope project tessera {shlex.quote(url)} "
@@ -138,16 +139,17 @@ def _claude_code(url: str) -> list[dict]:
             "button": "Copy command",
         },
         {
-            "client": "claude-code",
+            "clients": ("claude-code",),
             "id": "agent-config-claude-json",
             "title": "Claude Code: or the same with claude mcp add-json",
             "text": f"claude mcp add-json --scope project tessera {shlex.quote(add_json)}",
             "button": "Copy add-json command",
         },
         {
-            "client": "claude-code",
+            "clients": ("claude-code",),
             "id": "agent-config-json",
-            "title": "Claude Code, or any MCP client: .mcp.json",
+            "title": f"Claude Code: or write .mcp.json yourself (Claude Code fills in "
+            f"${{{AGENT_VARIABLE}}} when it connects)",
             "text": _servers("mcpServers", server),
             "button": "Copy JSON",
         },
@@ -171,16 +173,17 @@ def _cursor_and_vscode(url: str) -> list[dict]:
     }
     return [
         {
-            "client": "cursor",
+            "clients": ("cursor",),
             "id": "agent-config-cursor",
             "title": "Cursor: ~/.cursor/mcp.json or .cursor/mcp.json",
             "text": _servers("mcpServers", cursor),
             "button": "Copy Cursor JSON",
         },
         {
-            "client": "vscode",
+            "clients": ("vscode",),
             "id": "agent-config-vscode",
-            "title": "VS Code: .vscode/mcp.json (it asks for the token once, and keeps it hidden)",
+            "title": "VS Code: .vscode/mcp.json (it asks for the token once and keeps it hidden; "
+            "paste the token above)",
             "text": _servers("servers", vscode, inputs=[prompt]),
             "button": "Copy VS Code JSON",
         },
@@ -189,18 +192,35 @@ def _cursor_and_vscode(url: str) -> list[dict]:
 
 @register.simple_tag(takes_context=True)
 def agent_configs(context, agent, secret: str) -> list[dict]:
-    """Ready-to-paste configuration for each MCP client, in the shape that client documents:
-    first the one line that puts the secret in the environment, then the client the agent was
-    made for. None of the configurations holds the secret: they name the variable."""
+    """What the one-time panel of a new agent token offers to copy: first the bare token, then
+    what matters for the client the agent was made for, then the rest. Only the token and the
+    line that exports it hold the secret; every configuration names the variable or prompts."""
     url = str(context["mcp_url"])
-    configs = _claude_code(url) + _cursor_and_vscode(url)
+    token = {
+        "clients": (),
+        "id": "agent-token",
+        "title": "The token",
+        "text": secret,
+        "button": "Copy token",
+        "wrap": True,  # one unbreakable word: it wraps rather than scrolls
+    }
     environment = {
-        "client": "",
+        "clients": ("claude-code", "cursor"),
         "id": "agent-config-env",
-        "title": f"First, the token: put it in {AGENT_VARIABLE} (your shell profile, or a "
-        "secret manager), never in a file you commit",
+        "title": f"Claude Code and Cursor: set {AGENT_VARIABLE} in your shell profile or a "
+        "secret manager",
         "text": f"export {AGENT_VARIABLE}={secret}",
         "button": "Copy export line",
     }
-    chosen = [c for c in configs if c["client"] == agent.client]
-    return [environment, *chosen, *(c for c in configs if c["client"] != agent.client)]
+    generic = {
+        "clients": ("other",),
+        "id": "agent-config-url",
+        "title": "Any MCP client: the server’s address (streamable HTTP)",
+        "text": url,
+        "button": "Copy address",
+        # The template says how to send the token: `Authorization: Bearer <token>`.
+        "header": True,
+    }
+    configs = [environment, *_claude_code(url), *_cursor_and_vscode(url), generic]
+    chosen = [c for c in configs if agent.client in c["clients"]]
+    return [token, *chosen, *(c for c in configs if agent.client not in c["clients"])]

@@ -35,24 +35,54 @@ function settle(root) {
 document.addEventListener("DOMContentLoaded", () => settle(document));
 document.addEventListener("htmx:afterSettle", (event) => settle(event.detail.elt));
 
-// Copy buttons: <button data-copy="element-id">.
+// Copy buttons: <button data-copy="element-id">. Without the clipboard API (plain http on another
+// host than localhost, an old browser) the text is selected and copied the old way; when that fails
+// too, the button says so and the text stays selected for the person to copy. Never "Copied" falsely.
+function selectText(source) {
+  if (source.select) {
+    source.select();
+    return;
+  }
+  const range = document.createRange();
+  range.selectNodeContents(source);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+}
+
+async function copyText(source, text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    selectText(source);
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    }
+  }
+}
+
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
   const source = document.getElementById(button.dataset.copy);
   if (!source) return;
   const text = "value" in source ? source.value : source.textContent;
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch {
-    source.select?.();
-    document.execCommand("copy");
-  }
+  const copied = await copyText(source, text);
   const label = button.dataset.label || button.textContent;
   button.dataset.label = label;
-  button.textContent = "Copied";
-  announce("Copied to the clipboard.");
-  setTimeout(() => { button.textContent = label; }, 2000);
+  clearTimeout(button.copyTimer);
+  if (copied) {
+    button.textContent = "Copied";
+    announce("Copied to the clipboard.");
+  } else {
+    selectText(source);
+    button.textContent = "Select the text and copy it";
+    announce("Couldn’t copy. Select the text and copy it.", { error: true });
+  }
+  button.copyTimer = setTimeout(() => { button.textContent = label; }, copied ? 2000 : 6000);
 });
 
 // Escape in a revoke confirmation is its Cancel.

@@ -22,7 +22,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = Axe()
 # axe's defaults, plus WCAG 2.2's target size (2.5.8, AA), which axe ships turned off.
 AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
-SIGNED_OUT = ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/nope/"]
+SIGNED_OUT = [
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/nope/",
+    "/api/v1/problems/validation-error",
+    "/api/v1/problems/missing-token",
+    "/api/v1/problems/",
+]
 SIGNED_IN = [
     "/settings/profile/",
     "/settings/security/",
@@ -131,6 +139,22 @@ def test_every_page_passes_axe_and_fits_the_screen(browser, live_server, world, 
             expect(page.locator("#new-token-panel")).to_be_focused()
             problems += audit(page, "the new token", width)
             shot(page, f"a11y-created-{scheme}-{width}")
+        # A new agent connection's panel, and a rotated one's, at both widths.
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto("/settings/agents/new")
+            page.get_by_label("Other MCP client").check()
+            page.get_by_label("Name").fill(f"Agent {width}")
+            page.get_by_role("button", name="Connect agent").click()
+            expect(page.locator("#new-token-panel")).to_be_focused()
+            problems += audit(page, "the new agent connection", width)
+            shot(page, f"a11y-agent-created-{scheme}-{width}")
+            page.goto("/settings/agents/")
+            page.get_by_role("link", name=f"Rotate Agent {width}").click()
+            page.get_by_role("button", name="Rotate connection").click()
+            expect(page.locator("#new-token-panel")).to_be_focused()
+            problems += audit(page, "the rotated agent connection", width)
+            shot(page, f"a11y-agent-rotated-{scheme}-{width}")
         # A rotated secret's page, and the list with its Ended section open.
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})

@@ -57,13 +57,16 @@ def test_connect_an_agent_copy_its_config_then_an_admin_revokes_it(page, live_se
     expect(json_block).to_contain_text("${TESSERA_AGENT_TOKEN}")
     shot(page, "12-agent-connected")
 
-    # The secret is in one line only, the one that exports it; what is shown is what is copied
-    # (the copy lands after the click returns, so wait for it).
+    # The secret is in the token block and the line that exports it, nowhere else; what is
+    # shown is what is copied (the copy lands after the click returns, so wait for it).
+    secret = page.locator("#agent-token").inner_text()
+    assert secret.startswith("tsr_agt_")
+    page.get_by_role("button", name="Copy token").click()
+    expect_clipboard(page, secret)
     export = page.locator("#agent-config-env").inner_text()
+    assert export == f"export TESSERA_AGENT_TOKEN={secret}"
     page.get_by_role("button", name="Copy export line").click()
     expect_clipboard(page, export)
-    secret = export.removeprefix("export TESSERA_AGENT_TOKEN=")
-    assert secret.startswith("tsr_agt_")
     shown = json_block.inner_text()
     page.get_by_role("button", name="Copy JSON").click()
     expect_clipboard(page, shown)

@@ -34,7 +34,7 @@ def config_blocks(html: str) -> dict:
     return {
         found.group(1): json_or_text(html_lib.unescape(found.group(2)))
         for found in re.finditer(
-            r'<pre class="code" id="([\w-]+)"[^>]*><code>(.*?)</code>', html, re.S
+            r'<pre class="code[^"]*" id="([\w-]+)"[^>]*><code>(.*?)</code>', html, re.S
         )
     }
 
@@ -58,15 +58,19 @@ def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signe
     assert token.scopes == ["projects:read", "tasks:read"]
     assert 89 <= (token.expires_at - timezone.now()).days <= 90
     blocks = config_blocks(html)
-    # The secret once, in the line that exports it; then Claude Code (the client chosen) first.
-    assert list(blocks)[:4] == [
+    # The bare token first, then the line that exports it and Claude Code (the client chosen).
+    assert list(blocks)[:5] == [
+        "agent-token",
         "agent-config-env",
         "agent-config-claude",
         "agent-config-claude-json",
         "agent-config-json",
     ]
+    assert blocks["agent-token"] == secret
     assert blocks["agent-config-env"] == f"export TESSERA_AGENT_TOKEN={secret}"
-    assert html.count(secret) == 1
+    # Those two, in the one panel, are the only places the secret is.
+    panel = html[html.index('id="new-token-panel"') : html.index("</section>")]
+    assert html.count(secret) == panel.count(secret) == 2
     url = "http://testserver/mcp"
     claude = {"type": "http", "url": url, "headers": {"Authorization": REFERENCE}}
     assert blocks["agent-config-claude"] == (
@@ -88,13 +92,55 @@ def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signe
         "headers": {"Authorization": "Bearer ${input:" + prompt["id"] + "}"},
     }
     for config_id, text in blocks.items():
-        if config_id != "agent-config-env":
+        if config_id not in ("agent-token", "agent-config-env"):
             assert secret[8:] not in json.dumps(text)  # no secret in what people commit
     again = signed_in.get(AGENTS).content.decode()
     assert secret not in again and token.prefix in again
     assert AuditEvent.objects.filter(
         event="agent.connected", token_id=token.pk, actor=user
     ).exists()
+
+
+def copy_buttons(html: str) -> dict:
+    """Each copy block's button label, by the id of the block it copies."""
+    button = r'<button[^>]*class="btn[^"]*" data-copy="([\w-]+)">([^<]*)<'
+    return dict(found.groups() for found in re.finditer(button, html))
+
+
+def headings(html: str) -> list[str]:
+    return [html_lib.unescape(h) for h in re.findall(r"<h3>(.*?)</h3>", html, re.S)]
+
+
+def test_the_bare_token_has_its_own_copy_button_first(signed_in, org):
+    html = signed_in.post(CONNECT, agent_form(org, client="vscode"), **HTMX).content.decode()
+    buttons = copy_buttons(html)
+    assert next(iter(buttons)) == "agent-token" and buttons["agent-token"] == "Copy token"
+    # VS Code prompts for the bare token, so its configuration comes right after it.
+    assert list(config_blocks(html))[:2] == ["agent-token", "agent-config-vscode"]
+
+
+def test_other_clients_get_the_generic_address_and_header_before_any_client_s_snippet(
+    signed_in, org
+):
+    html = signed_in.post(CONNECT, agent_form(org, client="other"), **HTMX).content.decode()
+    blocks = config_blocks(html)
+    assert list(blocks)[:2] == ["agent-token", "agent-config-url"]
+    assert blocks["agent-config-url"] == "http://testserver/mcp"
+    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in html
+    first_claude = list(blocks).index("agent-config-claude")
+    assert first_claude > list(blocks).index("agent-config-url")
+    assert headings(html)[1].startswith("Any MCP client")
+
+
+def test_the_panel_s_words_hold_for_every_client(signed_in, org):
+    html = signed_in.post(CONNECT, agent_form(org), **HTMX).content.decode()
+    text = " ".join(html.split())
+    # VS Code keeps its own copy: the configurations do not all "only name that variable".
+    assert "The configurations after it only name that variable" not in text
+    assert "VS Code asks for the token once and keeps its own copy" in text
+    # Only Claude Code expands ${TESSERA_AGENT_TOKEN} in .mcp.json: no "any MCP client" there.
+    (title,) = [h for h in headings(html) if ".mcp.json yourself" in h]
+    assert title.startswith("Claude Code:") and "any MCP client" not in title
 
 
 def test_agents_and_personal_tokens_are_listed_apart(signed_in, user, org):

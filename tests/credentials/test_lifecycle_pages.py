@@ -150,9 +150,17 @@ def test_an_agent_connection_rotates_into_a_ready_configuration(signed_in, clien
     response = signed_in.post(rotate_url(agent), {"overlap": "24h"})
     html = response.content.decode()
     new_secret = re.search(r"TESSERA_AGENT_TOKEN=(tsr_agt_\w{36})", html).group(1)
+    new = Token.objects.get(digest=codec.digest(new_secret))
     assert response["HX-Replace-Url"] == "/settings/agents/"
     assert new_secret.startswith("tsr_agt_") and "keeps working until" in html
     assert works(client, new_secret) and works(client, old_secret)
+    panel = html[html.index('id="new-token-panel"') : html.index("</section>")]
+    text = " ".join(panel.split())
+    # The expiry is said once (in the note under the heading), and VS Code users are told to
+    # enter the new token: it keeps its own copy, which no variable changes.
+    assert text.count(new.expires_at.strftime("%b %-d, %Y")) == 1
+    assert "keep working once the variable holds the new token" not in text
+    assert "enter it again in VS Code" in text
 
 
 def test_the_detail_pages_link_a_rotated_token_and_its_successor(signed_in, user, org):
