@@ -9,7 +9,7 @@ from core import emails
 from core.http import client_ip, request_origin
 
 from .decorators import signed_in_recently
-from .services import reauthentication_failed, sign_in_throttled, throttle_seconds
+from .services import login_attempts_key, reauthentication_failed, sign_in_throttled
 from .views import too_many_requests
 
 
@@ -24,8 +24,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """Failed sign-ins count per account: the normalised address alone. allauth adds the
         site's domain, which without django.contrib.sites is the request's Host header, so
         every port, letter case or trailing dot of an allowed host would start a fresh count."""
-        login = credentials.get("email") or credentials.get("username") or ""
-        return f"account:{login.strip().lower()}"
+        return login_attempts_key(credentials.get("email") or credentials.get("username") or "")
 
     def authentication_failed(self, request, **credentials) -> None:
         """A wrong password from someone already signed in (re-authentication, password change)
@@ -38,8 +37,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """Too many failed sign-ins, second-factor codes or recovery codes: a 429 that says how
         long to wait, counted in the audit log, instead of a form error with a 200."""
         if code in ("too_many_login_attempts", "rate_limited") and self.request is not None:
-            sign_in_throttled(request=self.request, **request_origin(self.request.META))
-            wait = throttle_seconds(self.request)
+            wait = sign_in_throttled(request=self.request, **request_origin(self.request.META))
             raise ImmediateHttpResponse(too_many_requests(self.request, retry_after=wait))
         return super().validation_error(code, *args)
 

@@ -53,15 +53,19 @@ def reauthentication_failed(*, user: User, ip: str | None, user_agent: str) -> N
         )
 
 
-def throttle_seconds(request: HttpRequest, action: str = "login_failed") -> int:
+def login_attempts_key(login: str) -> str:
+    """The key failed sign-ins count under for an account: the normalised address alone."""
+    return f"account:{login.strip().lower()}"
+
+
+def _wait_seconds(request: HttpRequest, user: User | None, action: str = "login_failed") -> int:
     """How long until allauth's limits on `action` (ACCOUNT_RATE_LIMITS) let one more attempt
     through, from the attempts they hold: per address, and per account by either key the sign-in
     steps count under (the address typed, or the account's second factor). At least 1; the
     longest window when nothing full is found."""
     rates = parse_rates(settings.ACCOUNT_RATE_LIMITS.get(action))
-    user = _aimed_at(request)
     login = user.email if user is not None else str(request.POST.get("login", ""))
-    keys = [f"account:{login.strip().lower()}"]  # accounts.adapter's key for passwords
+    keys = [login_attempts_key(login)]
     if user is not None:
         keys.append(f"mfa-auth-user-{user.pk}")  # allauth's key for codes
     now = time.time()
@@ -78,20 +82,21 @@ def throttle_seconds(request: HttpRequest, action: str = "login_failed") -> int:
     return max(1, math.ceil(max(waits, default=longest)))
 
 
-def sign_in_throttled(*, request: HttpRequest, ip: str | None, user_agent: str) -> None:
-    """A sign-in, second-factor or recovery-code attempt refused by the limit goes in the
-    audit log, under the account it was aimed at when that is known; once a minute per account
-    and address at most, so a flood of refused attempts cannot flood the log."""
+def sign_in_throttled(*, request: HttpRequest, ip: str | None, user_agent: str) -> int:
+    """A sign-in, second-factor or recovery-code attempt refused by the limit: it goes in the
+    audit log, under the account it was aimed at when that is known (once a minute per account
+    and address at most, so a flood of refused attempts cannot flood the log), and the answer
+    is how many seconds until one more attempt is let through."""
     user = _aimed_at(request)
-    if not cache.add(f"throttled-noted:{getattr(user, 'pk', None)}:{ip}", 1, 60):
-        return
-    audit_record(
-        event=Event.THROTTLED,
-        subject_id=getattr(user, "pk", None),
-        ip=ip,
-        user_agent=user_agent,
-        detail={"path": request.path[:200]},
-    )
+    if cache.add(f"throttled-noted:{getattr(user, 'pk', None)}:{ip}", 1, 60):
+        audit_record(
+            event=Event.THROTTLED,
+            subject_id=getattr(user, "pk", None),
+            ip=ip,
+            user_agent=user_agent,
+            detail={"path": request.path[:200]},
+        )
+    return _wait_seconds(request, user)
 
 
 def _aimed_at(request: HttpRequest) -> User | None:

@@ -65,19 +65,18 @@ def workers_that_answered(server: Gunicorn) -> set[str]:
     return {line.split()[0] for line in server.output().splitlines() if line.startswith("pid=")}
 
 
-LOG_PIDS = ("--access-logfile", "-", "--access-logformat", "pid=%(p)s status=%(s)s")
+def two_workers(database_url: str, redis_url: str, **limits: int) -> Gunicorn:
+    """gunicorn with two workers sharing Redis, logging which worker answered each request."""
+    env = {"REDIS_URL": redis_url, **{name: str(value) for name, value in limits.items()}}
+    log_pids = ("--access-logfile", "-", "--access-logformat", "pid=%(p)s status=%(s)s")
+    return Gunicorn(database_url, workers=2, extra_env=env, extra_args=log_pids)
 
 
 def test_the_failed_token_limit_holds_across_two_worker_processes(
     pg_test_database_url, redis_store
 ):
     limit = 10
-    server = Gunicorn(
-        pg_test_database_url,
-        workers=2,
-        extra_env={"REDIS_URL": redis_store, "AUTH_FAILURE_LIMIT_PER_MINUTE": str(limit)},
-        extra_args=LOG_PIDS,
-    )
+    server = two_workers(pg_test_database_url, redis_store, AUTH_FAILURE_LIMIT_PER_MINUTE=limit)
     try:
         answers, took = burst(server, 60, lambda: codec.generate("pat"))
     finally:
@@ -91,12 +90,7 @@ def test_the_per_token_limit_holds_across_two_worker_processes(pg_test_database_
     limit = 300  # leases of 3
     owner = make_user()
     _, secret = make_token(owner=owner, organization=make_org(members={owner: Role.OWNER}))
-    server = Gunicorn(
-        pg_test_database_url,
-        workers=2,
-        extra_env={"REDIS_URL": redis_store, "API_RATE_LIMIT_PER_MINUTE": str(limit)},
-        extra_args=LOG_PIDS,
-    )
+    server = two_workers(pg_test_database_url, redis_store, API_RATE_LIMIT_PER_MINUTE=limit)
     try:
         answers, took = burst(server, 3 * limit, lambda: secret)
     finally:
