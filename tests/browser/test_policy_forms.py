@@ -42,6 +42,21 @@ def test_the_personal_form_follows_the_chosen_organizations_policy(page, strict)
     assert page.console_errors == []
 
 
+def test_quick_changes_of_organization_end_on_the_last_ones_policy_without_errors(page, strict):
+    sign_in(page, "ada@example.com")
+    page.goto("/settings/developer/new")
+    organization = page.get_by_label("Organization")
+    expiry = page.get_by_label("Expires")
+    expect(expiry).to_be_visible()
+
+    # Each change goes out while the one before is still on its way: none is aborted, the last one wins.
+    for name in ("Globex", "Acme", "Globex", "Acme"):
+        organization.select_option(label=name)
+    expect(page.get_by_text("Acme’s policy: tokens expire within 45 days.")).to_be_visible()
+    expect(expiry.locator("option[value='never']")).to_be_disabled()
+    assert page.console_errors == []
+
+
 def test_the_project_form_offers_only_what_the_policy_allows(page, strict):
     acme, website = strict
     sign_in(page, "ada@example.com")
