@@ -9,6 +9,7 @@ class AuditEvent(models.Model):
     class Event(models.TextChoices):
         TOKEN_CREATED = "token.created", "Token created"
         AGENT_CONNECTED = "agent.connected", "Agent connected"
+        AGENT_REFRESHED = "agent.refreshed", "Agent connection refreshed"
         TOKEN_REVOKED = "token.revoked", "Token revoked"
         TOKEN_ROTATED = "token.rotated", "Token rotated"
         TOKEN_CAPPED = "token.expiry_capped", "Expiry shortened by policy"

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tokens",
     "credentials",
     "policy",
+    "oauth",
     "api",
     "mcp_server",
 ]
@@ -386,6 +387,12 @@ CORS_EXPOSE_HEADERS = [
     "Tessera-Token-Expires",
 ]
 CORS_PREFLIGHT_MAX_AGE = 600
+
+# MCP authorization (the oauth app). oauthlib refuses plain http unless told otherwise: allowed
+# outside TESSERA_PRODUCTION, so `make run` on http://127.0.0.1 works. A client may name itself by a
+# metadata document on a loopback address only under DEBUG (a local client, or the tests).
+OAUTH_ALLOW_HTTP = env_bool("OAUTH_ALLOW_HTTP", not PRODUCTION)
+OAUTH_CLIENT_DOCUMENTS_ON_LOOPBACK = env_bool("OAUTH_CLIENT_DOCUMENTS_ON_LOOPBACK", DEBUG)
 
 # The JSON API: requests per minute per token (0 turns the limit off), and how long a POST's
 # Idempotency-Key is remembered.

@@ -15,9 +15,10 @@ urlpatterns = [
     path("api/v1/", api_not_found, {"rest": "v1/"}),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
-    # Before MCP's: its /.well-known/ catch-all answers that there is no OAuth server.
+    # Before the authorization server's: its /.well-known/ catch-all answers a JSON 404.
     path(".well-known/security.txt", security_txt, name="security-txt"),
     path("", include("mcp_server.urls")),
+    path("", include("oauth.urls")),
     path("healthz", healthz, name="healthz"),
     path("", home, name="home"),
     path("", include("accounts.urls")),

@@ -40,6 +40,8 @@ def request_origin(meta: Mapping[str, Any]) -> dict[str, Any]:
 # Where tokens authenticate (tokens.middleware), and nowhere else: the JSON API and MCP.
 API_PREFIX = "/api/"
 MCP_PATH = "/mcp"
+# RFC 9728 §3.1: the resource's path goes after the well-known name.
+PROTECTED_RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource" + MCP_PATH
 TOKEN_PATHS = (API_PREFIX, MCP_PATH)
 
 

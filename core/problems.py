@@ -16,6 +16,7 @@ from django.http import JsonResponse
 from django.http.request import RawPostDataException
 
 from .emails import current_request, site_url
+from .http import PROTECTED_RESOURCE_METADATA_PATH
 
 REALM = "tessera"
 PROBLEM_JSON = "application/problem+json"
@@ -29,6 +30,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "token-revoked": (401, "Token revoked"),
     "token-expired": (401, "Token expired"),
     "token-rotated": (401, "Token rotated"),
+    "wrong-audience": (401, "Token issued for another resource"),
     "owner-inactive": (401, "The token's owner has no access"),
     "two-factor-required": (401, "Two-factor authentication required"),
     "invalid-signature": (401, "Invalid signature"),
@@ -64,6 +66,9 @@ DESCRIPTIONS: dict[str, str] = {
     "before they expire: Tessera-Token-Expires on every answer says when.",
     "token-rotated": "The token was replaced by a rotation and its overlap window is over. Use "
     "the token that replaced it.",
+    "wrong-audience": "The token was issued for one resource only (RFC 8707): what an MCP client "
+    "receives through OAuth works on the MCP endpoint and nowhere else. Use a personal access "
+    "token for the API.",
     "owner-inactive": "The person the token acts for was removed from the organization or "
     "deactivated, so the token can do nothing.",
     "two-factor-required": "The organization requires two-factor authentication and the token’s "
@@ -108,6 +113,7 @@ BEARER_ERRORS = {
     "token-revoked": "invalid_token",
     "token-expired": "invalid_token",
     "token-rotated": "invalid_token",
+    "wrong-audience": "invalid_token",
     "owner-inactive": "invalid_token",
     "two-factor-required": "invalid_token",
     "insufficient-scope": "insufficient_scope",
@@ -145,9 +151,13 @@ def problem(slug: str, detail: str, *, status: int | None = None, **extra: Any) 
     return response
 
 
-def _challenge(slug: str, detail: str, scope: str | None) -> str:
-    """The WWW-Authenticate value; per RFC 6750 §3.1 a missing token gets no error code."""
+def _challenge(slug: str, detail: str, scope: str | None, mcp: bool) -> str:
+    """The WWW-Authenticate value; per RFC 6750 §3.1 a missing token gets no error code. For
+    /mcp it also names the resource's metadata (RFC 9728 §5.1), where MCP clients find the
+    authorization server to connect through."""
     params = [f'realm="{REALM}"']
+    if mcp:
+        params.append(f'resource_metadata="{site_url()}{PROTECTED_RESOURCE_METADATA_PATH}"')
     error = BEARER_ERRORS.get(slug)
     if error:
         params.append(f'error="{error}"')
@@ -182,7 +192,7 @@ def refusal(
     else:
         response = problem(slug, detail, scope=scope)
     if slug in BEARER_ERRORS:
-        response["WWW-Authenticate"] = _challenge(slug, detail, scope)
+        response["WWW-Authenticate"] = _challenge(slug, detail, scope, mcp)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response

@@ -322,7 +322,10 @@ class AgentConnectForm(TokenCreateForm):
     field_order = ["client", *TokenCreateForm.field_order]
 
     client = forms.ChoiceField(
-        choices=Token.Client.choices, initial=Token.Client.CLAUDE_CODE, widget=forms.RadioSelect
+        # A client connected with OAuth names itself (the oauth app): no one picks it here.
+        choices=[c for c in Token.Client.choices if c[0] != Token.Client.OAUTH],
+        initial=Token.Client.CLAUDE_CODE,
+        widget=forms.RadioSelect,
     )
 
 

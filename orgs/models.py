@@ -25,6 +25,11 @@ class Organization(models.Model):
     allow_no_expiry = models.BooleanField(default=True)
     # /mcp takes agent connections only: personal and project tokens are refused there.
     require_agent_connections = models.BooleanField(default=False)
+    # MCP clients may connect themselves through OAuth (the oauth app), each connection an agent
+    # connection; if `oauth_clients` lists any, only those: client ids (a metadata document's
+    # URL) or redirect hosts, one a line.
+    allow_oauth_agents = models.BooleanField(default=True)
+    oauth_clients = models.TextField(blank=True, default="")
     # notify_expiring revokes tokens unused for this many days. None: never.
     revoke_unused_after_days = models.PositiveIntegerField(null=True, blank=True)
 

@@ -37,11 +37,30 @@ class PolicyForm(forms.Form):
         "/mcp refuses personal and project tokens for this organization, so every agent is "
         "listed for oversight.",
     )
+    allow_oauth_agents = _switch(
+        "Agents may connect with OAuth",
+        "MCP clients that support it connect with one approval in the browser, and each becomes "
+        "an agent connection. Off: agents connect only with a token made under Settings → Agents.",
+    )
+    oauth_clients = forms.CharField(
+        label="Only these clients",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One a line: a client ID (the URL of its metadata document) or the host it "
+        "sends people back to, such as claude.ai. Empty: any client.",
+    )
     revoke_unused_after_days = _days(
         "Revoke tokens unused for this many days",
         7,
         "Checked daily; each revocation is audited and its owner emailed. Empty: off.",
     )
+
+    def clean_oauth_clients(self) -> str:
+        # As the policy stores it (tokens.policy checks each entry), so a diff shows no change
+        # where only line endings differ.
+        return "\n".join(
+            line.strip() for line in self.cleaned_data["oauth_clients"].splitlines() if line.strip()
+        )
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -104,6 +104,8 @@ def _changes(form: PolicyForm, initial: dict) -> list[dict[str, Any]]:
             return "on"
         if value is False:
             return "off"
+        if isinstance(value, str):
+            return ", ".join(value.split()) or "any"
         return "none" if value is None else f"{value} days"
 
     cleaned = form.cleaned_data

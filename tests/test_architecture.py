@@ -26,6 +26,7 @@ LAYERS = [
     "tokens",
     "credentials",
     "policy",
+    "oauth",
     "api",
     "mcp_server",
     "config",

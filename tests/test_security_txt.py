@@ -63,6 +63,6 @@ def test_head_works_and_other_methods_do_not(client, db):
     assert client.post(PATH).status_code == 405
 
 
-def test_other_well_known_paths_still_say_there_is_no_oauth_server(client, db):
-    response = client.get("/.well-known/oauth-authorization-server")
+def test_other_well_known_names_answer_json_404s(client, db):
+    response = client.get("/.well-known/openid-configuration")
     assert response.status_code == 404 and response.json()["error"] == "not_found"

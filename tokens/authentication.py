@@ -94,6 +94,9 @@ class TokenPrincipal:
     project_id: int | None = None
     # Token.allowed_ips as stored ("" for anywhere); core.ipallow reads it.
     allowed_ips: str = ""
+    # Token.secret_expires_at and Token.audience (OAuth connections).
+    secret_expires_at: datetime | None = None
+    audience: str = ""
     # The scopes this request's operation needed (tokens.permissions.require notes them).
     accepted_scopes: list[str] = field(default_factory=list)
     _owner: User | None = field(default=None, repr=False)
@@ -139,14 +142,17 @@ def bearer_token(authorization: str) -> codec.ParsedToken:
 
 
 @sensitive_variables("authorization")
-def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -> TokenPrincipal:
+def token_authenticate(
+    *, authorization: str, ip: str | None, user_agent: str, path: str = ""
+) -> TokenPrincipal:
     """Turn an Authorization header into a usable token, or raise AuthenticationFailed.
 
     Malformed input costs no query and counts nothing; a valid token costs one query, plus a
     write at most once a minute, and never touches the failure counter. A well-formed token that
     cannot be used counts against its client's address; past AUTH_FAILURE_LIMIT_PER_MINUTE the
     answer is TooManyFailures instead. A token used from outside its IP allowlist is refused
-    (403, reason "ip-not-allowed") without counting: its holder has the secret already.
+    (403, reason "ip-not-allowed") without counting: its holder has the secret already, and so is
+    a token issued for another resource than `path` (RFC 8707: "wrong-audience").
     """
     parsed = bearer_token(authorization)
     token = token_get_for_auth(digest=parsed.digest)
@@ -154,6 +160,10 @@ def token_authenticate(*, authorization: str, ip: str | None, user_agent: str) -
     if token is None:
         _refuse("The access token is not recognised.", "unknown-token", ip=ip)
     _refuse_if_ended(token, now=now, ip=ip)
+    if token.audience and not path.startswith(token.audience):
+        raise AuthenticationFailed(
+            f"This token was issued for {token.audience} only.", "wrong-audience"
+        )
     if not token.owner_active or token.role is None:
         _refuse("The access token's owner no longer has access.", "owner-inactive", ip=ip)
     if not token.two_factor_ok:
@@ -177,6 +187,13 @@ def _refuse_if_ended(token: TokenPrincipal, *, now: datetime, ip: str | None) ->
     """Revoked, rotated past its overlap, or expired: logged (once a minute) and refused."""
     if token.revoked_at is not None:
         reason, slug, description = "revoked", "token-revoked", "The access token was revoked."
+    elif (
+        token.secret_expires_at is not None
+        and token.secret_expires_at <= now
+        and (not token.is_expired(now))
+    ):
+        # An OAuth access token past its hour: the client refreshes it, nothing to log.
+        _refuse("The access token expired; refresh it.", "token-expired", ip=ip)
     elif not token.is_expired(now):
         return
     elif token.rotated_at is not None:
@@ -249,7 +266,8 @@ def _auth_sql() -> str:
         " CASE WHEN o.require_two_factor AND t.owner_id IS NOT NULL THEN EXISTS (SELECT 1 FROM"
         f" {authenticator} a WHERE a.user_id = t.owner_id AND a.type IN ({factors}))"
         " ELSE TRUE END,"
-        " o.require_agent_connections, t.project_id, t.allowed_ips"
+        " o.require_agent_connections, t.project_id, t.allowed_ips, t.secret_expires_at,"
+        " t.audience"
         f" FROM {token} t"
         f" LEFT JOIN {user} u ON u.id = t.owner_id"
         f" JOIN {organization} o ON o.id = t.organization_id"
@@ -312,7 +330,8 @@ def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
         return None
     (pk, kind, name, prefix, scopes, all_projects, created_at, expires_at, revoked_at, rotated_at,
      last_used_at, last_rejected_at, owner_id, email, owner_name, active, org_id, slug, org_name,
-     role, two_factor_ok, agent_connections_required, project_id, allowed_ips) = row  # fmt: skip
+     role, two_factor_ok, agent_connections_required, project_id, allowed_ips,
+     secret_expires_at, audience) = row  # fmt: skip
     if owner_id is None:  # a project token: the project's, not a person's
         role, active = PROJECT_TOKEN_ROLE, True
     return TokenPrincipal(
@@ -340,4 +359,6 @@ def token_get_for_auth(*, digest: str) -> TokenPrincipal | None:
         agent_connections_required=bool(agent_connections_required),
         project_id=project_id,
         allowed_ips=allowed_ips or "",
+        secret_expires_at=_aware(secret_expires_at),
+        audience=audience or "",
     )

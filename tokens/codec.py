@@ -12,7 +12,11 @@ import zlib
 from dataclasses import dataclass
 
 PRODUCT = "tsr"
+# What a bearer token may be: personal, agent, project.
 KINDS = frozenset({"pat", "agt", "prj"})
+# An OAuth refresh token (the oauth app): the same shape, so scanners find it and a mistyped
+# one is refused offline, but never a bearer token (parse refuses it unless asked for it).
+REFRESH = "rft"
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 RANDOM_LENGTH = 30  # 30 * log2(62) ≈ 178.6 bits
 CHECKSUM_LENGTH = 6  # 62**6 > 2**32, so any CRC32 fits
@@ -50,18 +54,19 @@ def checksum(text: str) -> str:
 
 
 def generate(kind: str = "pat") -> str:
-    if kind not in KINDS:
+    if kind not in KINDS and kind != REFRESH:
         raise ValueError(f"unknown token kind {kind!r}")
     body = f"{PRODUCT}_{kind}_" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
     return body + checksum(body)
 
 
-def parse(value: str) -> ParsedToken:
-    """Check a token's shape and checksum; raise MalformedToken when either is wrong."""
+def parse(value: str, kinds: frozenset[str] = KINDS) -> ParsedToken:
+    """Check a token's shape and checksum, and that it is one of `kinds` (a bearer token by
+    default); raise MalformedToken when not."""
     if len(value) != TOKEN_LENGTH or not value.isascii():
         raise MalformedToken("wrong length")
     product, kind, tail = value[:3], value[4:7], value[8:]
-    if product != PRODUCT or value[3] != "_" or value[7] != "_" or kind not in KINDS:
+    if product != PRODUCT or value[3] != "_" or value[7] != "_" or kind not in kinds:
         raise MalformedToken("wrong prefix")
     if not _ALPHABET_SET.issuperset(tail):
         raise MalformedToken("not base62")

@@ -41,6 +41,7 @@ class BearerTokenMiddleware:
                     authorization=authorization,
                     ip=client_ip(meta),
                     user_agent=meta.get("HTTP_USER_AGENT", ""),
+                    path=request.path_info,
                 )
             except AuthenticationFailed as exc:
                 return refusal(exc.reason, exc.description, mcp=mcp)

@@ -43,6 +43,9 @@ class Token(models.Model):
         CURSOR = "cursor", "Cursor"
         VSCODE = "vscode", "VS Code"
         OTHER = "other", "Other MCP client"
+        # Connected by the client itself through MCP authorization (the oauth app); its name is
+        # the one the client declared.
+        OAUTH = "oauth", "Connected with OAuth"
 
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -88,6 +91,13 @@ class Token(models.Model):
     # Addresses and networks the token may be used from, normalised and comma-separated (see
     # tokens.ipallow); empty means anywhere. A string, so the auth query reads it as it is.
     allowed_ips = models.TextField(blank=True, default="", db_default="")
+    # When the current secret stops working, ahead of the token itself: an OAuth connection's
+    # access token lasts an hour and its client gets the next with a refresh token (the oauth
+    # app), while the connection lives to `expires_at`. None: the secret lasts as the token does.
+    secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # The one path the token works on (RFC 8707 resource indicators): an OAuth connection's
+    # tokens are for the MCP endpoint alone. Empty: every token path.
+    audience = models.CharField(max_length=20, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -188,6 +188,24 @@ def _days(value: Any, field: str, *, least: int) -> int | None:
     return value
 
 
+MAX_OAUTH_CLIENTS = 50
+
+
+def _clients(value: Any) -> str:
+    """The allowed OAuth clients, one a line, without blanks or repeats."""
+    if not isinstance(value, str):
+        raise ValidationError({"oauth_clients": "List one client a line."})
+    entries = list(dict.fromkeys(line.strip() for line in value.splitlines() if line.strip()))
+    if len(entries) > MAX_OAUTH_CLIENTS:
+        raise ValidationError({"oauth_clients": f"List at most {MAX_OAUTH_CLIENTS} clients."})
+    for entry in entries:
+        if len(entry) > 255 or any(c.isspace() for c in entry) or not entry.isprintable():
+            raise ValidationError(
+                {"oauth_clients": f"“{entry[:60]}” is not a client ID or a host: one a line."}
+            )
+    return "\n".join(entries)
+
+
 def policy_update(
     *,
     organization: Organization,
@@ -197,6 +215,8 @@ def policy_update(
     allow_no_expiry: bool | _Keep = KEEP,
     require_agent_connections: bool | _Keep = KEEP,
     revoke_unused_after_days: int | _Keep | None = KEEP,
+    allow_oauth_agents: bool | _Keep = KEEP,
+    oauth_clients: str | _Keep = KEEP,
 ) -> bool:
     """Change the organization's token policy (owners only: the caller checks); audited with
     what changed. Returns whether anything did. Leave a setting out (KEEP) to keep it; None
@@ -207,6 +227,8 @@ def policy_update(
     - `allow_no_expiry`: whether tokens may never expire (when there is no maximum).
     - `require_agent_connections`: /mcp refuses personal and project tokens.
     - `revoke_unused_after_days`: the daily job revokes tokens unused this long (7 to 3650).
+    - `allow_oauth_agents`: MCP clients may connect themselves through OAuth (the oauth app).
+    - `oauth_clients`: if not empty, only these may: client ids or redirect hosts, one a line.
 
     Lowering the maximum does not shorten existing tokens: see policy_exceeding_tokens and
     policy_cap_tokens. Bad values raise ValidationError naming the field.
@@ -217,9 +239,14 @@ def policy_update(
         "allow_no_expiry": allow_no_expiry,
         "require_agent_connections": require_agent_connections,
         "revoke_unused_after_days": revoke_unused_after_days,
+        "allow_oauth_agents": allow_oauth_agents,
+        "oauth_clients": oauth_clients,
     }
     wanted = {name: value for name, value in wanted.items() if value is not KEEP}
-    for name in ("require_two_factor", "allow_no_expiry", "require_agent_connections"):
+    if "oauth_clients" in wanted:
+        wanted["oauth_clients"] = _clients(wanted["oauth_clients"])
+    for name in ("require_two_factor", "allow_no_expiry", "require_agent_connections",
+                 "allow_oauth_agents"):  # fmt: skip
         if name in wanted and not isinstance(wanted[name], bool):
             raise ValidationError({name: "Choose yes or no."})
     if "token_max_lifetime_days" in wanted:

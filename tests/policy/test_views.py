@@ -16,6 +16,8 @@ def as_submitted(org, **changes):
         "allow_no_expiry": org.allow_no_expiry,
         "require_agent_connections": org.require_agent_connections,
         "revoke_unused_after_days": org.revoke_unused_after_days or "",
+        "allow_oauth_agents": org.allow_oauth_agents,
+        "oauth_clients": org.oauth_clients,
     } | changes
     return {
         name: "on" if value is True else value

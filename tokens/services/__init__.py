@@ -22,6 +22,7 @@ from .revocation import (
     token_revoke,
     token_revoke_all,
     token_revoke_many,
+    token_revoke_oauth,
     token_revoke_reported,
     token_revoke_self,
 )
@@ -31,6 +32,7 @@ from .rotation import (
     SELF,
     TokenAlreadyRotated,
     token_rotate,
+    token_secret_renew,
 )
 
 __all__ = [
@@ -51,7 +53,9 @@ __all__ = [
     "token_revoke",
     "token_revoke_all",
     "token_revoke_many",
+    "token_revoke_oauth",
     "token_revoke_reported",
     "token_revoke_self",
     "token_rotate",
+    "token_secret_renew",
 ]

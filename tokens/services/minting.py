@@ -137,6 +137,9 @@ def token_mint(
     client: str = "",
     allowed_ips: list[str] | None = None,
     origin_id: int | None = None,
+    secret_expires_at: datetime | None = None,
+    audience: str = "",
+    secret: str | None = None,
     ip: str | None = None,
     user_agent: str = "",
     detail: dict[str, Any] | None = None,
@@ -147,7 +150,8 @@ def token_mint(
 
     `projects=None` means every project of the organization; a list restricts the token to
     those. `origin_id` is the first token of a rotation line the new one continues. The database
-    keeps names unique among working tokens of an owner or a project.
+    keeps names unique among working tokens of an owner or a project. `secret` is one
+    tokens.codec.generate made already (an OAuth library's token generator); by default a new one.
     """
     projects = _clean_projects(projects, organization)
     fields = {
@@ -164,9 +168,11 @@ def token_mint(
         "client": client if kind == Token.Kind.AGENT else "",
         "allowed_ips": _clean_allowed_ips(allowed_ips),
         "origin_id": origin_id,
+        "secret_expires_at": secret_expires_at,
+        "audience": audience,
     }
     with transaction.atomic():
-        token, secret = _store(fields, projects)
+        token, secret = _store(fields, projects, secret)
         audit_record(
             event=Event.AGENT_CONNECTED if kind == Token.Kind.AGENT else Event.TOKEN_CREATED,
             token=token,
@@ -179,10 +185,16 @@ def token_mint(
 
 
 @sensitive_variables("secret")
-def _store(fields: dict[str, Any], projects: list[Project] | None) -> tuple[Token, str]:
-    """Insert the token with a new secret; a name taken by a working token of the same owner
-    or project is the database's to refuse, and the form's field to blame."""
-    secret = codec.generate(fields["kind"])
+def _store(
+    fields: dict[str, Any], projects: list[Project] | None, secret: str | None
+) -> tuple[Token, str]:
+    """Insert the token with its secret (a new one unless given); a name taken by a working
+    token of the same owner or project is the database's to refuse, and the form's field to
+    blame."""
+    if secret is None:
+        secret = codec.generate(fields["kind"])
+    elif codec.parse(secret).kind != fields["kind"]:
+        raise ValueError("the secret given is not of the token's kind")
     try:
         with transaction.atomic():
             token = Token.objects.create(
@@ -212,13 +224,18 @@ def token_create(
     kind: str = Token.Kind.PERSONAL,
     client: str = "",
     allowed_ips: list[str] | None = None,
+    secret_expires_at: datetime | None = None,
+    audience: str = "",
+    secret: str | None = None,
     ip: str | None = None,
     user_agent: str = "",
 ) -> tuple[Token, str]:
     """Mint a personal access token or agent connection and return it with its secret.
 
     `projects=None` means every project of the organization; a list restricts the token to those.
-    `allowed_ips` lists the addresses and CIDR networks it may be used from (None: anywhere).
+    `allowed_ips` lists the addresses and CIDR networks it may be used from (None: anywhere);
+    `secret_expires_at`, `audience` and a `secret` made already are an OAuth connection's
+    (Token's fields say what).
     The expiry must satisfy the organization's token policy. The owner is emailed (never the
     secret), with where the request came from (`ip`, `user_agent`) when there was one.
     """
@@ -241,6 +258,9 @@ def token_create(
         expires_at=expires_at,
         client=client,
         allowed_ips=allowed_ips,
+        secret_expires_at=secret_expires_at,
+        audience=audience,
+        secret=secret,
         ip=ip,
         user_agent=user_agent,
         detail={"client": client if kind == Token.Kind.AGENT else ""},

@@ -71,6 +71,25 @@ def token_revoke_self(*, token: Token, ip: str | None = None) -> bool:
     return _revoke(token=token, by=token.owner, label=SELF, why=why, ip=ip)
 
 
+# Why an OAuth connection ended without anyone's hand: the audit's reason and the owner's email.
+OAUTH_ENDINGS = {
+    "client": None,  # the client disconnected itself (RFC 7009): nobody needs telling
+    "refresh-reused": "a refresh token of this connection was used a second time, so someone "
+    "else may hold it. Approve the agent again if it was yours",
+    "code-reused": "the code that created this connection was used a second time, so someone "
+    "else may hold it. Approve the agent again if it was yours",
+}
+
+
+def token_revoke_oauth(*, token: Token, reason: str, ip: str | None = None) -> bool:
+    """End an OAuth connection (the oauth app) for one of OAUTH_ENDINGS' reasons; its owner is
+    emailed when the reason is a leak."""
+    why = OAUTH_ENDINGS[reason]
+    return _revoke(
+        token=token, by=None, label="oauth", reason=reason, why=why, notify=why is not None, ip=ip
+    )
+
+
 def token_revoke_all(*, owner: User, reason: str, organization: Organization | None = None) -> int:
     """Revoke every active token of `owner` (in one organization, or everywhere) when they leave
     it or their account is deactivated. Audited one by one with the reason; no emails, since the

@@ -13,7 +13,7 @@ from core.db import retry_when_locked
 from core.emails import send_on_commit
 from orgs.models import OVERSEERS, Membership
 
-from .. import emails
+from .. import codec, emails
 from ..models import Token
 from ..policy import rotation_expiry
 from .minting import TokenConflict, TokenValidationError, token_mint
@@ -202,3 +202,22 @@ def _rotate(
             )
         )
     return successor, secret
+
+
+@sensitive_variables("secret")
+def token_secret_renew(
+    *, token: Token, secret_expires_at: datetime, secret: str | None = None
+) -> str:
+    """Give a working token a new secret in place (`secret`, or a new one), lasting until
+    `secret_expires_at`, and return it: the old secret stops working at once. This is how an
+    OAuth connection's access token is refreshed (the oauth app): one connection, one row,
+    however many hours it lives, unlike a rotation, which makes a successor. The caller audits
+    the refresh, under its own lock."""
+    if secret is None:
+        secret = codec.generate(token.kind)
+    elif codec.parse(secret).kind != token.kind:
+        raise ValueError("the secret given is not of the token's kind")
+    token.digest, token.prefix = codec.digest(secret), codec.display_prefix(secret)
+    token.secret_expires_at = secret_expires_at
+    token.save(update_fields=["digest", "prefix", "secret_expires_at"])
+    return secret
