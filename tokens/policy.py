@@ -206,6 +206,22 @@ def _clients(value: Any) -> str:
     return "\n".join(entries)
 
 
+def _checked(wanted: dict[str, Any]) -> dict[str, Any]:
+    """The settings policy_update was given, checked (ValidationError naming the field) and
+    normalised."""
+    if "oauth_clients" in wanted:
+        wanted["oauth_clients"] = _clients(wanted["oauth_clients"])
+    for name in ("require_two_factor", "allow_no_expiry", "require_agent_connections",
+                 "allow_oauth_agents"):  # fmt: skip
+        if name in wanted and not isinstance(wanted[name], bool):
+            raise ValidationError({name: "Choose yes or no."})
+    if "token_max_lifetime_days" in wanted:
+        _days(wanted["token_max_lifetime_days"], "token_max_lifetime_days", least=1)
+    if "revoke_unused_after_days" in wanted:
+        _days(wanted["revoke_unused_after_days"], "revoke_unused_after_days", least=7)
+    return wanted
+
+
 def policy_update(
     *,
     organization: Organization,
@@ -242,17 +258,7 @@ def policy_update(
         "allow_oauth_agents": allow_oauth_agents,
         "oauth_clients": oauth_clients,
     }
-    wanted = {name: value for name, value in wanted.items() if value is not KEEP}
-    if "oauth_clients" in wanted:
-        wanted["oauth_clients"] = _clients(wanted["oauth_clients"])
-    for name in ("require_two_factor", "allow_no_expiry", "require_agent_connections",
-                 "allow_oauth_agents"):  # fmt: skip
-        if name in wanted and not isinstance(wanted[name], bool):
-            raise ValidationError({name: "Choose yes or no."})
-    if "token_max_lifetime_days" in wanted:
-        _days(wanted["token_max_lifetime_days"], "token_max_lifetime_days", least=1)
-    if "revoke_unused_after_days" in wanted:
-        _days(wanted["revoke_unused_after_days"], "revoke_unused_after_days", least=7)
+    wanted = _checked({name: value for name, value in wanted.items() if value is not KEEP})
     changed = {
         name: value for name, value in wanted.items() if getattr(organization, name) != value
     }
