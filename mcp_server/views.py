@@ -51,7 +51,7 @@ from .protocol import (
     initialize,
     unsupported,
 )
-from .tools import TOOLS, call_tool
+from .tools import TOOLS, call_tool, definitions
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def _answer(request, era: Envelope, method: str, params: dict) -> dict:
     if method == "ping":
         return {}
     if method == "tools/list":
-        return {"tools": [tool.definition() for tool in TOOLS.values()]}
+        return {"tools": list(definitions())}
     return _call(request, params)
 
 
