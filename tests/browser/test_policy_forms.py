@@ -49,7 +49,8 @@ def test_quick_changes_of_organization_end_on_the_last_ones_policy_without_error
     expiry = page.get_by_label("Expires")
     expect(expiry).to_be_visible()
 
-    # Each change goes out while the one before is still on its way: none is aborted, the last one wins.
+    # Each change goes out while the one before is still on its way: none is aborted, the last
+    # one wins.
     for name in ("Globex", "Acme", "Globex", "Acme"):
         organization.select_option(label=name)
     expect(page.get_by_text("Acme’s policy: tokens expire within 45 days.")).to_be_visible()
