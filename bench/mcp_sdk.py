@@ -10,7 +10,7 @@ Times one 2026-07-28 `tools/list` (the same five tools, the same JSON) answered 
 The SDK figures leave out Django, authentication and the database: they are the protocol layer
 alone, which is what adopting it would add or replace. Medians and p90 in microseconds.
 
-    DATABASE_URL=sqlite:////tmp/bench-mcp.sqlite3 python bench/mcp_sdk.py [--n 2000]
+    DATABASE_URL=sqlite:///var/bench-mcp.sqlite3 python bench/mcp_sdk.py [--n 2000]
 """
 
 import argparse
