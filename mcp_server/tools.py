@@ -1,6 +1,7 @@
 """The MCP tools: the same permission checks, services and schemas as the JSON API, so a tool
 can do exactly what the same token could over REST and answers with the same JSON."""
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -197,6 +198,13 @@ TOOLS = {
              "Needs tasks:write.", UpdateTaskArguments, update_task, writes=True),
     ]
 }  # fmt: skip
+
+
+@functools.cache
+def definitions() -> tuple[dict, ...]:
+    """Every tool's definition, built once: pydantic's JSON schemas cost about half a
+    millisecond a tool, and the list is the same for every request (bench/mcp_sdk.py)."""
+    return tuple(tool.definition() for tool in TOOLS.values())
 
 
 def call_tool(tool: Tool, token, arguments: dict) -> tuple[dict, int]:

@@ -60,7 +60,7 @@ def test_ping_and_tools_list(client, agent):
     assert create["description"] and create["annotations"]["readOnlyHint"] is False
 
 
-@pytest.mark.parametrize("method", ["server/discover", "resources/list", "nope"])
+@pytest.mark.parametrize("method", ["resources/list", "nope"])
 def test_unknown_methods_are_method_not_found(client, agent, method):
     body = mcp_call(client, agent, method, id="abc").json()
     assert body == {
@@ -70,11 +70,13 @@ def test_unknown_methods_are_method_not_found(client, agent, method):
     }
 
 
-def test_server_discover_is_method_not_found_even_with_a_newer_version_header(client, agent):
+def test_server_discover_is_method_not_found_for_a_handshake_era_client(client, agent):
     response = mcp_call(
-        client, agent, "server/discover", headers={"HTTP_MCP_PROTOCOL_VERSION": "2026-07-28"}
+        client, agent, "server/discover", headers={"HTTP_MCP_PROTOCOL_VERSION": "2025-11-25"}
     )
-    assert response.status_code == 200 and response.json()["error"]["code"] == -32601
+    assert response.status_code == 200
+    error = response.json()["error"]
+    assert error["code"] == -32601 and "belongs to protocol 2026-07-28" in error["message"]
 
 
 @pytest.mark.parametrize(
@@ -102,6 +104,8 @@ def test_bad_params_are_invalid_params(client, agent):
 def test_an_unsupported_protocol_version_header_is_a_400(client, agent):
     response = mcp_call(client, agent, "ping", headers={"HTTP_MCP_PROTOCOL_VERSION": "2099-01-01"})
     assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == -32022 and "2026-07-28, 2025-11-25" in error["message"]
     ok = mcp_call(client, agent, "ping", headers={"HTTP_MCP_PROTOCOL_VERSION": "2025-11-25"})
     assert ok.status_code == 200
 
