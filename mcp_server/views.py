@@ -247,20 +247,3 @@ def mcp_endpoint(request):
     except (OperationalError, InterfaceError):
         logger.warning("Database unreachable during MCP %s", method, exc_info=True)
         return service_unavailable(mcp=True)
-
-
-@csrf_exempt
-def no_oauth(request, rest: str = ""):
-    """Tessera takes the bearer token it issued and runs no OAuth server: discovery documents and
-    the endpoints clients probe after a 401 (/register, /authorize, /token) answer JSON 404, so
-    MCP clients fall back to the Authorization header they were configured with."""
-    response = JsonResponse(
-        {
-            "error": "not_found",
-            "error_description": "Tessera has no OAuth server: send a Tessera token as "
-            "Authorization: Bearer <token>.",
-        },
-        status=404,
-    )
-    response["Cache-Control"] = "no-store"
-    return response

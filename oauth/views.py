@@ -8,10 +8,12 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.csp import CSP
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from oauthlib.oauth2 import FatalClientError, MetadataEndpoint, OAuth2Error
@@ -306,6 +308,14 @@ def authorize(request: SignedInRequest) -> HttpResponse:
     }
     response = render(request, "oauth/approve.html", context)
     response["Cache-Control"] = "no-store"
+    # Browsers hold a form's redirect to CSP's form-action too: approving ends at the client's
+    # redirect URI, so this page's policy names its origin (what django.views.decorators.csp's
+    # csp_override sets, per response rather than per view).
+    parts = urlsplit(credentials["redirect_uri"])
+    response._csp_config = {  # type: ignore[attr-defined]
+        **settings.SECURE_CSP,
+        "form-action": [CSP.SELF, f"{parts.scheme}://{parts.netloc}"],
+    }
     return response
 
 

@@ -6,7 +6,6 @@ fake resolver, and a guard records any connection that would leave loopback: no 
 the internet, and one that tried would fail.
 """
 
-import datetime
 import ipaddress
 import json
 import socket
@@ -16,12 +15,9 @@ import time
 from collections.abc import Callable
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from core.fetch import FetchRefused, fetch_json, is_public_address
+from tests.tls import private_ca
 
 GOOD = {"client_name": "Ada's agent", "redirect_uris": ["http://127.0.0.1:3000/callback"]}
 Answer = Callable[[socket.socket, str], None]
@@ -302,53 +298,7 @@ def test_a_slow_name_server_is_cut_off_by_the_deadline(names, monkeypatch):
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory):
     """A private CA and a certificate it signed for metadata.test."""
-    folder = tmp_path_factory.mktemp("tls")
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tessera test CA")])
-    ca = (
-        x509.CertificateBuilder(issuer_name=ca_name, subject_name=ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    # Python 3.13 verifies strictly (VERIFY_X509_STRICT): the leaf names its issuer's key.
-    issuer_key = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
-    leaf = (
-        x509.CertificateBuilder(issuer_name=ca_name, subject_name=x509.Name([]))
-        .public_key(key.public_key())
-        .serial_number(2)
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("metadata.test")]), True)
-        .add_extension(issuer_key, False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (folder / "leaf.pem").write_bytes(leaf.public_bytes(pem))
-    (folder / "key.pem").write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return folder
+    return private_ca(tmp_path_factory.mktemp("tls"), names=["metadata.test"])
 
 
 @pytest.fixture

@@ -43,6 +43,8 @@ def test_the_page_shows_the_client_as_unverified_and_where_it_sends_back(flow, a
     assert "127.0.0.1:33418" in html
     assert page["Cache-Control"] == "no-store"
     assert 'value="90" selected' in html  # the agent's 90 days
+    # The approval's redirect to the client must pass the page's CSP form-action.
+    assert "form-action 'self' http://127.0.0.1:33418" in page["Content-Security-Policy"]
 
 
 def test_the_connection_is_listed_emailed_and_revoked_in_the_ui(
