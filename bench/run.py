@@ -74,7 +74,9 @@ class Worker:
 
 
 def expected(case: str) -> set[int]:
-    return {200} if case in ("none", "valid", "select-1") else {401, 403}
+    return (
+        {200} if case in ("none", "valid", "select-1", "mcp-personal", "mcp-oauth") else {401, 403}
+    )
 
 
 def summarize(samples: list[int]) -> dict:

@@ -93,6 +93,8 @@ def tessera_urls() -> None:
         urlpatterns=[
             path("api/bench/open", open_view),
             path("api/bench/token", token_view),
+            # Under /mcp, so the MCP endpoint's chain and an OAuth connection's audience apply.
+            path("mcp/bench", token_view),
             *config.urls.urlpatterns,
         ],
     )
@@ -164,11 +166,16 @@ def rand(n: int, alphabet: str = "0123456789abcdef") -> str:
 
 
 def tessera_cases() -> dict[str, tuple[str, str | None]]:
+    from datetime import timedelta
+
     from allauth.account.models import EmailAddress
+    from django.utils import timezone
 
     from accounts.models import User
+    from core.http import MCP_PATH
     from orgs.services import organization_create
     from tokens import codec
+    from tokens.models import Token
     from tokens.permissions import READ_WRITE
     from tokens.services import token_create, token_revoke
 
@@ -178,6 +185,18 @@ def tessera_cases() -> dict[str, tuple[str, str | None]]:
     _, valid = token_create(owner=user, organization=org, name="valid", scopes=sorted(READ_WRITE))
     gone, revoked = token_create(owner=user, organization=org, name="gone", scopes=["tasks:read"])
     token_revoke(token=gone, by=user)
+    # What an MCP client holds after MCP authorization (the oauth app): an agent connection
+    # whose secret lasts an hour, for /mcp alone.
+    _, oauth = token_create(
+        owner=user,
+        organization=org,
+        name="oauth",
+        scopes=sorted(READ_WRITE),
+        kind=Token.Kind.AGENT,
+        client=Token.Client.OAUTH,
+        secret_expires_at=timezone.now() + timedelta(days=1),
+        audience=MCP_PATH,
+    )
     guarded = "/api/bench/token"
     return {
         "none": ("/api/bench/open", None),
@@ -185,6 +204,8 @@ def tessera_cases() -> dict[str, tuple[str, str | None]]:
         "malformed": (guarded, "Bearer not-a-token"),
         "unknown": (guarded, f"Bearer {codec.generate('pat')}"),
         "revoked": (guarded, f"Bearer {revoked}"),
+        "mcp-personal": ("/mcp/bench", f"Bearer {valid}"),
+        "mcp-oauth": ("/mcp/bench", f"Bearer {oauth}"),
     }
 
 

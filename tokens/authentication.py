@@ -160,7 +160,7 @@ def token_authenticate(
     if token is None:
         _refuse("The access token is not recognised.", "unknown-token", ip=ip)
     _refuse_if_ended(token, now=now, ip=ip)
-    if token.audience and not path.startswith(token.audience):
+    if token.audience and path != token.audience and not path.startswith(token.audience + "/"):
         raise AuthenticationFailed(
             f"This token was issued for {token.audience} only.", "wrong-audience"
         )

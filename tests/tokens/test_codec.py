@@ -104,3 +104,11 @@ def test_codec_imports_nothing_from_django():
         )
     }
     assert "django" not in imported
+
+
+def test_a_refresh_token_has_the_shape_but_is_never_a_bearer_token():
+    refresh = codec.generate(codec.REFRESH)
+    assert refresh.startswith("tsr_rft_") and len(refresh) == codec.TOKEN_LENGTH
+    assert codec.parse(refresh, kinds=frozenset({codec.REFRESH})).kind == "rft"
+    with pytest.raises(codec.MalformedToken):
+        codec.parse(refresh)
