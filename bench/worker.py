@@ -166,16 +166,11 @@ def rand(n: int, alphabet: str = "0123456789abcdef") -> str:
 
 
 def tessera_cases() -> dict[str, tuple[str, str | None]]:
-    from datetime import timedelta
-
     from allauth.account.models import EmailAddress
-    from django.utils import timezone
 
     from accounts.models import User
-    from core.http import MCP_PATH
     from orgs.services import organization_create
     from tokens import codec
-    from tokens.models import Token
     from tokens.permissions import READ_WRITE
     from tokens.services import token_create, token_revoke
 
@@ -185,18 +180,6 @@ def tessera_cases() -> dict[str, tuple[str, str | None]]:
     _, valid = token_create(owner=user, organization=org, name="valid", scopes=sorted(READ_WRITE))
     gone, revoked = token_create(owner=user, organization=org, name="gone", scopes=["tasks:read"])
     token_revoke(token=gone, by=user)
-    # What an MCP client holds after MCP authorization (the oauth app): an agent connection
-    # whose secret lasts an hour, for /mcp alone.
-    _, oauth = token_create(
-        owner=user,
-        organization=org,
-        name="oauth",
-        scopes=sorted(READ_WRITE),
-        kind=Token.Kind.AGENT,
-        client=Token.Client.OAUTH,
-        secret_expires_at=timezone.now() + timedelta(days=1),
-        audience=MCP_PATH,
-    )
     guarded = "/api/bench/token"
     return {
         "none": ("/api/bench/open", None),
@@ -205,8 +188,34 @@ def tessera_cases() -> dict[str, tuple[str, str | None]]:
         "unknown": (guarded, f"Bearer {codec.generate('pat')}"),
         "revoked": (guarded, f"Bearer {revoked}"),
         "mcp-personal": ("/mcp/bench", f"Bearer {valid}"),
-        "mcp-oauth": ("/mcp/bench", f"Bearer {oauth}"),
+        **oauth_case(user, org),
     }
+
+
+def oauth_case(user, org) -> dict[str, tuple[str, str | None]]:
+    """What an MCP client holds after MCP authorization (the oauth app): an agent connection
+    whose secret lasts an hour, for /mcp alone. None in a checkout from before it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tokens.models import Token
+    from tokens.permissions import READ_WRITE
+    from tokens.services import token_create
+
+    if not hasattr(Token, "audience"):
+        return {}
+    _, secret = token_create(
+        owner=user,
+        organization=org,
+        name="oauth",
+        scopes=sorted(READ_WRITE),
+        kind=Token.Kind.AGENT,
+        client=Token.Client.OAUTH,
+        secret_expires_at=timezone.now() + timedelta(days=1),
+        audience="/mcp",
+    )
+    return {"mcp-oauth": ("/mcp/bench", f"Bearer {secret}")}
 
 
 def peer_cases(stack: str) -> dict[str, tuple[str, str | None]]:

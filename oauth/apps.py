@@ -13,3 +13,8 @@ class OAuthConfig(AppConfig):
         # oauthlib's own switch for plain http (its transport and issuer checks).
         if settings.OAUTH_ALLOW_HTTP:
             os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        from tokens.services.revocation import credentials_reported
+
+        from .services import connections_reported
+
+        credentials_reported.connect(connections_reported, dispatch_uid="oauth-refresh-tokens")

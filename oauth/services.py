@@ -200,3 +200,13 @@ def connection_revoke_by_secret(*, secret: str, client: Client | None) -> None:
     if connection is not None:
         with transaction.atomic():
             token_revoke_oauth(token=connection, reason="client", ip=_context()["ip"])
+
+
+def connections_reported(*, digests: list[str], **kwargs: Any) -> list[Token]:
+    """A leak report (tokens.services.token_revoke_reported) that holds refresh tokens: the
+    connections they belong to end with the rest of the report."""
+    return list(
+        Token.objects.filter(
+            pk__in=RefreshToken.objects.filter(digest__in=digests).values("connection_id")
+        )
+    )

@@ -280,6 +280,10 @@ def _approval(cleaned: dict) -> dict:
 def authorize(request: SignedInRequest) -> HttpResponse:
     """The approval page. The client's request travels in the form's hidden fields, so a
     re-authentication in between keeps it (accounts.decorators stashes the POST)."""
+    if request.htmx and request.htmx.target == "expiry-fields":
+        # The organization or the lifetime changed: what the policy allows, and when it ends.
+        form = ApprovalForm(initial=request.GET.dict(), user=request.user, client=None)
+        return render(request, "credentials/_expiry_fields.html#expiry-inside", {"form": form})
     stashed = stashed_form_data(request) if request.method == "GET" else None
     source = request.POST if request.method == "POST" else (stashed or request.GET)
     params = [(name, str(source[name])) for name in OAUTH_PARAMS if name in source]

@@ -3,6 +3,7 @@ violation of its default rules or WCAG 2.2 AA's target size (off by default in a
 nothing is wider than the screen (at 390 px, and at 200% zoom)."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -10,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from audit.services import audit_record
+from oauth.models import Client as OAuthClient
 from orgs.models import Role
 from tests.factories import make_org, make_project, make_token, make_user
 from tokens.models import Token
@@ -58,6 +60,8 @@ SIGNED_IN = [
     "/accounts/password/change/",
     "/accounts/2fa/",
     "/accounts/sessions/",
+    "{approve}",
+    "/oauth/authorize?client_id=nobody&response_type=code",
 ]
 
 
@@ -84,7 +88,24 @@ def world(db):
     project_token, _ = project_token_create(
         project=website, by=owner, name="Status page", scopes=["projects:read"], expires_at=None
     )
+    agent_client = OAuthClient.objects.create(
+        client_id="tsr-client-axe",
+        registration=OAuthClient.Registration.DYNAMIC,
+        name="Claude Code",
+        redirect_uris=["http://127.0.0.1:33418/callback"],
+    )
+    approve = "/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": agent_client.client_id,
+            "redirect_uri": agent_client.redirect_uris[0],
+            "state": "s",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        }
+    )
     return {
+        "approve": approve,
         "owner": owner,
         "token": token.pk,
         "agent": agent.pk,
@@ -130,6 +151,11 @@ def test_every_page_passes_axe_and_fits_the_screen(browser, live_server, world, 
             path = template.format(**world)
             for width in (1280, 390):
                 problems += check(page, path, width)
+        # The approval an MCP client asks for (MCP authorization), as people see it.
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(world["approve"])
+            shot(page, f"oauth-approve-{scheme}-{width}")
         # The one-time secret's page, at both widths.
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})

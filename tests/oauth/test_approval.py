@@ -141,3 +141,18 @@ def test_an_organization_requiring_two_factors_sends_the_person_to_set_them_up(f
     flow.register()
     response = flow.client.get("/oauth/authorize?" + urlencode(flow.authorize_params()))
     assert response.status_code == 302 and "/accounts/2fa/" in response["Location"]
+
+
+def test_changing_the_organization_redraws_the_lifetimes_its_policy_allows(flow, acme, person):
+    strict = make_user()
+    acme.memberships.create(user=strict, role=Role.OWNER)
+    policy_update(organization=acme, by=strict, token_max_lifetime_days=30)
+    response = flow.client.get(
+        "/oauth/authorize",
+        {"organization": acme.pk, "expiry": "90"},
+        headers={"HX-Request": "true", "HX-Target": "expiry-fields"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Acme’s policy: tokens expire within 30 days." in html
+    assert "<html" not in html

@@ -81,3 +81,25 @@ def test_the_client_can_revoke_its_connection(flow, acme):
     )
     assert response.status_code == 200
     assert mcp_call(flow.client, tokens["access_token"]).status_code == 401
+
+
+def test_a_leak_report_of_a_refresh_token_ends_its_connection(flow, acme):
+    flow.register()
+    tokens = flow.exchange(flow.approve(acme)["code"]).json()
+    response = flow.client.post(
+        "/api/v1/credentials/revoke",
+        {"credentials": [tokens["refresh_token"]]},
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    assert mcp_call(flow.client, tokens["access_token"]).status_code == 401
+    assert flow.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_an_oauth_token_is_refused_on_paths_that_merely_start_like_mcp(flow, acme):
+    flow.register()
+    tokens = flow.exchange(flow.approve(acme)["code"]).json()
+    response = flow.client.get(
+        "/mcp-elsewhere", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert response.status_code == 401

@@ -1,8 +1,10 @@
 """Revocation: the one way a token ends before its time, by hand, by a report or by a job."""
 
 from collections.abc import Iterable
+from typing import cast
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -18,6 +20,10 @@ from .rotation import SELF, who
 # Leaked-token reports: at most this many strings a report, each at most this long.
 MAX_REPORTED_CREDENTIALS = 1000
 MAX_REPORTED_LENGTH = 100
+# Sent with the `digests` of a leak report; a receiver returns the working tokens that other
+# credentials among them lead to, for them to end with the rest: an OAuth refresh token
+# (tsr_rft_, kept by the oauth app above) leads to its connection.
+credentials_reported = Signal()
 
 
 def _revoke(
@@ -137,7 +143,7 @@ def leaked_digest(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > MAX_REPORTED_LENGTH:
         return None
     try:
-        return codec.parse(value.strip()).digest
+        return codec.parse(value.strip(), kinds=codec.KINDS | {codec.REFRESH}).digest
     except codec.MalformedToken:
         return None
 
@@ -159,6 +165,8 @@ def token_revoke_reported(*, digests: list[str], ip: str | None = None, reporter
     if not digests:
         return 0
     reported = list(Token.objects.filter(digest__in=digests))  # in any state: see below
+    for _, found in credentials_reported.send(sender=Token, digests=digests):
+        reported.extend(cast(list[Token], found))
     now = timezone.now()
     tokens = (
         Token.objects.filter(working(now), pk__in=[t.pk for t in reported])
