@@ -32,9 +32,9 @@ class ApprovalForm(TokenCreateForm):
         super().__init__(*args, **kwargs)
         for name in ("description", "allowed_ips"):
             del self.fields[name]
-        self.fields["organization"].help_text = (
-            "The agent acts in this organization only, with the role you hold there."
-        )
+        self.fields[
+            "organization"
+        ].help_text = "The agent acts in this organization only, with the role you hold there."
         self.refused = {
             o.pk: connection_refusal(organization=o, client=client) if client else ""
             for o in self.organizations

@@ -24,6 +24,7 @@ from oauthlib.oauth2 import (
     RevocationEndpoint,
     TokenEndpoint,
 )
+from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
 from core.http import MCP_PATH
@@ -155,16 +156,18 @@ class Validator(RequestValidator):
             .first()
         )
         if found is None or found.client_id != client.pk:
-            return False
+            raise errors.InvalidGrantError(description="No such code for this client.")
         if found.used_at is not None:
             # A code used twice: whoever has it now is not who approved; end what it made.
             services.connection_end_replayed_code(code=found)
-            return False
+            raise errors.InvalidGrantError(
+                description="The code was used already; what it made has been revoked."
+            )
         if found.expires_at <= timezone.now():
-            return False
+            raise errors.InvalidGrantError(description="The code expired: approve the agent again.")
         requested = getattr(request, "resource", None)
         if requested and not services.same_resource(requested, found.resource):
-            return False
+            raise errors.InvalidGrantError(description="The code was issued for another resource.")
         request.authorization = found
         request.user = found.user
         request.scopes = list(found.scopes)
@@ -200,8 +203,10 @@ class Validator(RequestValidator):
     ) -> bool:
         try:
             codec.parse(refresh_token or "", kinds=frozenset({codec.REFRESH}))
-        except codec.MalformedToken:
-            return False
+        except codec.MalformedToken as exc:
+            raise errors.InvalidGrantError(
+                description="That is not a Tessera refresh token."
+            ) from exc
         found = (
             RefreshToken.objects.select_for_update()
             .select_related("connection")
@@ -209,12 +214,17 @@ class Validator(RequestValidator):
             .first()
         )
         if found is None or found.client_id != client.pk:
-            return False
+            raise errors.InvalidGrantError(description="No such refresh token for this client.")
         if found.used_at is not None:
             services.connection_end_reused_refresh(refresh=found)
-            return False
+            raise errors.InvalidGrantError(
+                description="The refresh token was used already, so it may have leaked: the "
+                "connection has ended. Approve the agent again."
+            )
         if not services.connection_refreshable(found.connection):
-            return False
+            raise errors.InvalidGrantError(
+                description="The connection was revoked or expired. Approve the agent again."
+            )
         request.refresh = found
         request.user = found.connection.owner
         request.scopes = list(found.connection.scopes)

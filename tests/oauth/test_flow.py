@@ -57,6 +57,7 @@ def test_a_refresh_replaces_both_tokens_and_a_reused_refresh_token_ends_the_conn
     replayed = flow.refresh(tokens["refresh_token"])
     assert replayed.status_code == 400
     assert replayed.json()["error"] == "invalid_grant"
+    assert "used already" in replayed.json()["error_description"]
     assert mcp_call(flow.client, new["access_token"]).status_code == 401
     assert flow.refresh(new["refresh_token"]).json()["error"] == "invalid_grant"
 
