@@ -45,10 +45,22 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _plain_ascii(value: object, limit: int) -> bool:
+    """Printable ASCII without spaces, within `limit`: what an id or a URI may be here (a NUL,
+    say, is refused before any database sees it)."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= limit
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    )
+
+
 def redirect_uri_allowed(uri: str) -> bool:
     """https anywhere, or http to a loopback address on any port (RFC 8252 §7.3); never a
     fragment (RFC 6749 §3.1.2) or credentials in the URL."""
-    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH or not uri.isascii():
+    if not _plain_ascii(uri, MAX_URI_LENGTH):
         return False
     try:
         parts = urlsplit(uri)
@@ -61,6 +73,28 @@ def redirect_uri_allowed(uri: str) -> bool:
     if any(c.isspace() for c in uri):
         return False
     return parts.scheme == "https" or (parts.scheme == "http" and _loopback(host))
+
+
+def redirect_uri_matches(registered: list[str], given: str) -> bool:
+    """`given` is one of the client's redirect URIs: exactly, except that a loopback IP's port
+    may be any (RFC 8252 §7.3: a native client picks a free port when it starts)."""
+    if given in registered:
+        return True
+    if not redirect_uri_allowed(given):
+        return False
+    asked = urlsplit(given)
+    if asked.scheme != "http" or not _loopback(asked.hostname or ""):
+        return False
+    for uri in registered:
+        known = urlsplit(uri)
+        if (known.scheme, known.hostname, known.path, known.query) == (
+            asked.scheme,
+            asked.hostname,
+            asked.path,
+            asked.query,
+        ):
+            return True
+    return False
 
 
 def clean_metadata(data: Any, *, default_name: str = "") -> dict[str, Any]:
@@ -143,12 +177,15 @@ def _fetch_document(client_id: str) -> dict[str, Any]:
     return clean_metadata(document, default_name=host)
 
 
-def client_get(*, client_id: str) -> Client | None:
+def client_get(*, client_id: str, fetch: bool = True) -> Client | None:
     """The client with this id: registered, or its metadata document (fetched when unknown or
-    stale). None when there is no such client; ClientMetadataError when its document cannot be
-    used."""
+    stale, unless `fetch` is False: the token and revocation endpoints, which no one signed in
+    calls, never make Tessera fetch). None when there is no such client; ClientMetadataError
+    when its document cannot be used."""
+    if not _plain_ascii(client_id, 255):
+        return None
     client = Client.objects.filter(client_id=client_id).first()
-    if not is_metadata_document_url(client_id):
+    if not fetch or not is_metadata_document_url(client_id):
         return client
     now = timezone.now()
     if client is not None and client.fetched_at and client.fetched_at > now - DOCUMENT_FRESH_FOR:

@@ -27,7 +27,9 @@ class ApprovalForm(TokenCreateForm):
         "expires_on",
     ]
 
-    def __init__(self, *args: Any, client: Client | None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, client: Client | None, redirect_uri: str | None = None, **kwargs: Any
+    ) -> None:
         """`client` None: only the expiry fields are drawn again (the page's HTMX request)."""
         super().__init__(*args, **kwargs)
         for name in ("description", "allowed_ips"):
@@ -36,7 +38,9 @@ class ApprovalForm(TokenCreateForm):
             "organization"
         ].help_text = "The agent acts in this organization only, with the role you hold there."
         self.refused = {
-            o.pk: connection_refusal(organization=o, client=client) if client else ""
+            o.pk: connection_refusal(organization=o, client=client, redirect_uri=redirect_uri)
+            if client
+            else ""
             for o in self.organizations
         }
         allowed = [o for o in self.organizations if not self.refused[o.pk]]

@@ -9,6 +9,7 @@ refresh token has the same shape with its own kind (tsr_rft_…), so scanners fi
 """
 
 import hashlib
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from core.http import MCP_PATH
 from tokens import codec
 
 from . import services
-from .clients import ClientMetadataError, client_get
+from .clients import ClientMetadataError, client_get, redirect_uri_matches
 from .models import AuthorizationCode, Client, RefreshToken
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
@@ -42,10 +43,43 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+# RFC 7636 §4.1, §4.2: a verifier is 43 to 128 unreserved characters; an S256 challenge is the
+# base64url of a SHA-256 digest, 43 characters.
+VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class InvalidTarget(errors.OAuth2Error):
+    """RFC 8707 §2: the resource asked for is not this server's."""
+
+    error = "invalid_target"
+    status_code = 400
+
+
 class S256Only(AuthorizationCodeGrant):
-    """PKCE with S256, required: OAuth 2.1 and the MCP specification refuse `plain`."""
+    """PKCE with S256, required: OAuth 2.1 and the MCP specification refuse `plain`. oauthlib
+    leaves the values' shape unchecked: here a challenge is refused before anyone approves it,
+    and a verifier before it is compared."""
 
     _code_challenge_methods = {"S256": code_challenge_method_s256}
+
+    def validate_authorization_request(self, request: Request) -> tuple[list, dict]:
+        scopes, credentials = super().validate_authorization_request(request)
+        if not CHALLENGE.fullmatch(request.code_challenge or ""):
+            raise errors.InvalidRequestError(
+                description="code_challenge must be an S256 challenge: 43 base64url characters.",
+                request=request,
+            )
+        return scopes, credentials
+
+    def validate_token_request(self, request: Request) -> None:
+        verifier = request.code_verifier
+        if verifier is not None and not VERIFIER.fullmatch(verifier):
+            raise errors.InvalidRequestError(
+                description="code_verifier must be 43 to 128 of A-Z a-z 0-9 - . _ ~ (RFC 7636).",
+                request=request,
+            )
+        super().validate_token_request(request)
 
 
 class Validator(RequestValidator):
@@ -59,7 +93,11 @@ class Validator(RequestValidator):
     def authenticate_client_id(
         self, client_id: str, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
-        return self.validate_client_id(client_id, request)
+        # The token and revocation endpoints: a client known already, never a fetch.
+        if not isinstance(client_id, str) or not client_id:
+            return False
+        request.client = client_get(client_id=client_id, fetch=False)
+        return request.client is not None
 
     def validate_client_id(
         self, client_id: str, request: Request, *args: Any, **kwargs: Any
@@ -77,7 +115,7 @@ class Validator(RequestValidator):
     def validate_redirect_uri(
         self, client_id: str, redirect_uri: str, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
-        return redirect_uri in request.client.redirect_uris
+        return redirect_uri_matches(request.client.redirect_uris, redirect_uri)
 
     def get_default_redirect_uri(
         self, client_id: str, request: Request, *args: Any, **kwargs: Any
@@ -167,7 +205,7 @@ class Validator(RequestValidator):
             raise errors.InvalidGrantError(description="The code expired: approve the agent again.")
         requested = getattr(request, "resource", None)
         if requested and not services.same_resource(requested, found.resource):
-            raise errors.InvalidGrantError(description="The code was issued for another resource.")
+            raise InvalidTarget(description="The code was issued for another resource.")
         request.authorization = found
         request.user = found.user
         request.scopes = list(found.scopes)
@@ -221,9 +259,13 @@ class Validator(RequestValidator):
                 description="The refresh token was used already, so it may have leaked: the "
                 "connection has ended. Approve the agent again."
             )
-        if not services.connection_refreshable(found.connection):
-            raise errors.InvalidGrantError(
-                description="The connection was revoked or expired. Approve the agent again."
+        if refused := services.connection_refresh_refusal(found):
+            raise errors.InvalidGrantError(description=refused)
+        asked = request.scope
+        if asked is not None and set(asked.split()) != set(found.connection.scopes):
+            # A connection's access is fixed when approved (rule 4): neither wider nor narrower.
+            raise errors.InvalidScopeError(
+                description="A refresh keeps the access that was approved: leave scope out."
             )
         request.refresh = found
         request.user = found.connection.owner

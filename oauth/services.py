@@ -60,18 +60,23 @@ def _listed(organization: Organization) -> list[str]:
     return [line.strip() for line in organization.oauth_clients.splitlines() if line.strip()]
 
 
-def connection_refusal(*, organization: Organization, client: Client) -> str:
-    """Why this organization's policy keeps this client from connecting, or "" when it may."""
+def connection_refusal(
+    *, organization: Organization, client: Client, redirect_uri: str | None = None
+) -> str:
+    """Why this organization's policy keeps this client, sending people back to `redirect_uri`,
+    from connecting; "" when it may. A listed host is the host of the redirect URI in use, not
+    of any the client registered (it could register a listed one beside its own)."""
     if not organization.allow_oauth_agents:
         return (
             f"{organization.name} does not let agents connect with OAuth. Connect one with a "
             "token under Settings → Agents instead, or ask an owner."
         )
     listed = _listed(organization)
-    hosts = {urlsplit(uri).hostname for uri in client.redirect_uris}
-    if listed and client.client_id not in listed and not hosts & set(listed):
-        return f"{organization.name} lets only the clients its owners listed connect with OAuth."
-    return ""
+    if not listed or client.client_id in listed:
+        return ""
+    if redirect_uri is not None and urlsplit(redirect_uri).hostname in listed:
+        return ""
+    return f"{organization.name} lets only the clients its owners listed connect with OAuth."
 
 
 def free_name(*, owner: User, name: str) -> str:
@@ -98,9 +103,11 @@ def connection_create(
     """Exchange an approved code: mint the agent connection with `access` as its secret, keep
     `refresh` (hashed) and mark the code used, in the token endpoint's transaction."""
     if refused := connection_refusal(
-        organization=authorization.organization, client=authorization.client
+        organization=authorization.organization,
+        client=authorization.client,
+        redirect_uri=authorization.redirect_uri,
     ):
-        raise errors.AccessDeniedError(description=refused)
+        raise errors.InvalidGrantError(description=refused)
     projects = (
         None
         if authorization.project_ids is None
@@ -116,7 +123,10 @@ def connection_create(
             owner=authorization.user,
             organization=authorization.organization,
             name=free_name(owner=authorization.user, name=authorization.name),
-            description=f"Connected with OAuth by “{authorization.client.name}” (unverified).",
+            description=(
+                f"The client calls itself “{authorization.client.name}” (unverified) and was sent "
+                f"back to {urlsplit(authorization.redirect_uri).netloc}."
+            ),
             scopes=authorization.scopes,
             projects=projects,
             expires_at=authorization.connection_expires_at,
@@ -162,8 +172,21 @@ def connection_refresh(
     )
 
 
-def connection_refreshable(connection: Token) -> bool:
-    return connection.state() == Token.State.ACTIVE
+def connection_refresh_refusal(refresh: RefreshToken) -> str:
+    """Why this connection may not refresh, or "": it ended, or its organization's policy no
+    longer lets its client connect (so turning OAuth off ends every connection within the hour
+    its access token has left)."""
+    connection = refresh.connection
+    if connection.state() != Token.State.ACTIVE:
+        return "The connection was revoked or expired. Approve the agent again."
+    approved = (
+        AuthorizationCode.objects.filter(connection=connection)
+        .values_list("redirect_uri", flat=True)
+        .first()
+    )
+    return connection_refusal(
+        organization=connection.organization, client=refresh.client, redirect_uri=approved
+    )
 
 
 def connection_end_reused_refresh(*, refresh: RefreshToken) -> None:

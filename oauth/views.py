@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -135,8 +136,11 @@ def register(request: HttpRequest) -> HttpResponse:
         )
         response["Retry-After"] = str(window.retry_after())
         return response
+    raw = _body(request)
+    if isinstance(raw, HttpResponse):
+        return raw
     try:
-        data = json.loads(request.body)
+        data = json.loads(raw)
         client = client_register(data=data)
     except (ValueError, RecursionError):
         return _json(
@@ -162,15 +166,32 @@ def register(request: HttpRequest) -> HttpResponse:
 FORM = "application/x-www-form-urlencoded"
 
 
+def _body(request: HttpRequest) -> bytes | HttpResponse:
+    try:
+        return request.body
+    except RequestDataTooBig:
+        return _json(
+            {"error": "invalid_request", "error_description": "The body is too large."}, 413
+        )
+
+
 def _form_body(request: HttpRequest) -> str | HttpResponse:
     """The body of a token or revocation request (RFC 6749 §3.2), or the error to answer."""
+    raw = _body(request)
+    if isinstance(raw, HttpResponse):
+        return raw
     if request.content_type != FORM:
         description = f"Send the parameters as {FORM}."
     else:
         try:
-            return request.body.decode("utf-8")
-        except (UnicodeDecodeError, ValueError):
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
             description = "The body must be UTF-8."
+        else:
+            names = [name for name, _ in parse_qsl(body, keep_blank_values=True)]
+            if len(names) == len(set(names)):
+                return body
+            description = "Send each parameter once (RFC 6749 §3.2)."
     return _json({"error": "invalid_request", "error_description": description}, 400)
 
 
@@ -286,6 +307,9 @@ def authorize(request: SignedInRequest) -> HttpResponse:
         return render(request, "credentials/_expiry_fields.html#expiry-inside", {"form": form})
     stashed = stashed_form_data(request) if request.method == "GET" else None
     source = request.POST if request.method == "POST" else (stashed or request.GET)
+    if repeated := [name for name in OAUTH_PARAMS if len(source.getlist(name)) > 1]:
+        # RFC 6749 §3.1: never guess which of two redirect URIs (or anything else) was meant.
+        return _refused_page(request, f"The request names {repeated[0]} more than once.")
     params = [(name, str(source[name])) for name in OAUTH_PARAMS if name in source]
     try:
         uri, scopes, credentials = _validated(request, params)
@@ -293,7 +317,13 @@ def authorize(request: SignedInRequest) -> HttpResponse:
         return answered.response
     client = credentials["request"].client
     data = request.POST if request.method == "POST" else stashed
-    form = ApprovalForm(data, initial={"name": client.name}, user=request.user, client=client)
+    form = ApprovalForm(
+        data,
+        initial={"name": client.name},
+        user=request.user,
+        client=client,
+        redirect_uri=credentials["redirect_uri"],
+    )
     if request.method == "POST" and form.is_valid():
         extra = {
             "user": request.user,

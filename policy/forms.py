@@ -40,7 +40,8 @@ class PolicyForm(forms.Form):
     allow_oauth_agents = _switch(
         "Agents may connect with OAuth",
         "MCP clients that support it connect with one approval in the browser, and each becomes "
-        "an agent connection. Off: agents connect only with a token made under Settings → Agents.",
+        "an agent connection. Off: agents connect only with a token made under Settings → Agents, "
+        "and OAuth connections stop at their next refresh, within the hour.",
     )
     oauth_clients = forms.CharField(
         label="Only these clients",

@@ -192,8 +192,9 @@ def _refuse_if_ended(token: TokenPrincipal, *, now: datetime, ip: str | None) ->
         and token.secret_expires_at <= now
         and (not token.is_expired(now))
     ):
-        # An OAuth access token past its hour: the client refreshes it, nothing to log.
-        _refuse("The access token expired; refresh it.", "token-expired", ip=ip)
+        # An OAuth access token past its hour: its client refreshes it. Nothing to log, and
+        # nothing to count against the address: its holder has a secret that was good.
+        raise AuthenticationFailed("The access token expired; refresh it.", "token-expired")
     elif not token.is_expired(now):
         return
     elif token.rotated_at is not None:

@@ -196,8 +196,14 @@ class Token(models.Model):
 
     @property
     def rotatable(self) -> bool:
-        """Neither revoked nor already rotated: working, or expired (rotating renews it)."""
-        return self.revoked_at is None and self.rotated_at is None
+        """Neither revoked nor already rotated: working, or expired (rotating renews it). Not an
+        OAuth connection, whose client renews its own secret: its successor would be a token
+        for a person to paste, outside the connection's audience."""
+        return self.revoked_at is None and self.rotated_at is None and not self.is_oauth
+
+    @property
+    def is_oauth(self) -> bool:
+        return self.client == self.Client.OAUTH
 
     @property
     def ended_at(self) -> datetime | None:

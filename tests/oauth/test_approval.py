@@ -108,8 +108,9 @@ def test_a_policy_turned_off_between_approval_and_exchange_mints_nothing(flow, a
     code = flow.approve(acme)["code"]
     policy_update(organization=acme, by=owner, allow_oauth_agents=False)
     response = flow.exchange(code)
-    assert response.status_code in (400, 401, 403)
-    assert response.json()["error"] == "access_denied"
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert "does not let agents connect with OAuth" in response.json()["error_description"]
     assert not Token.objects.exists()
 
 

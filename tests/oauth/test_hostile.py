@@ -119,7 +119,7 @@ def test_a_code_for_another_resource_is_refused(flow, acme):
     flow.register()
     code = flow.approve(acme)["code"]
     response = flow.exchange(code, resource="https://elsewhere.example/mcp")
-    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert response.status_code == 400 and response.json()["error"] == "invalid_target"
 
 
 @pytest.mark.parametrize(

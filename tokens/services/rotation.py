@@ -75,6 +75,11 @@ def _lock_rotatable(token: Token) -> Token:
         raise TokenConflict(
             f"“{old.name}” was revoked, so it cannot be rotated: create a new one instead."
         )
+    if old.is_oauth:
+        raise TokenValidationError(
+            f"“{old.name}” is an OAuth connection: its client renews its own secret. Revoke it "
+            "and approve the agent again to start over."
+        )
     if old.rotated_at is not None:
         raise TokenAlreadyRotated(
             f"“{old.name}” was already rotated: rotate its replacement instead."
