@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from oauthlib.common import Request
 from oauthlib.oauth2 import (
@@ -80,6 +81,18 @@ class S256Only(AuthorizationCodeGrant):
                 request=request,
             )
         super().validate_token_request(request)
+
+
+def _claimed[T: (AuthorizationCode, RefreshToken)](
+    rows: QuerySet[T], *, digest: str, client: Client, what: str
+) -> T:
+    """The one-use credential with this digest, locked until the token endpoint's transaction
+    ends (two exchanges at once: the second waits, then finds it used), if it is this
+    client's."""
+    found = rows.select_for_update().filter(digest=digest).first()
+    if found is None or found.client_id != client.pk:
+        raise errors.InvalidGrantError(description=f"No such {what} for this client.")
+    return found
 
 
 class Validator(RequestValidator):
@@ -187,14 +200,12 @@ class Validator(RequestValidator):
     def validate_code(
         self, client_id: str, code: str, client: Client, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
-        found = (
-            AuthorizationCode.objects.select_for_update()
-            .select_related("user", "organization")
-            .filter(digest=digest(code or ""))
-            .first()
+        found = _claimed(
+            AuthorizationCode.objects.select_related("user", "organization"),
+            digest=digest(code or ""),
+            client=client,
+            what="code",
         )
-        if found is None or found.client_id != client.pk:
-            raise errors.InvalidGrantError(description="No such code for this client.")
         if found.used_at is not None:
             # A code used twice: whoever has it now is not who approved; end what it made.
             services.connection_end_replayed_code(code=found)
@@ -245,14 +256,12 @@ class Validator(RequestValidator):
             raise errors.InvalidGrantError(
                 description="That is not a Tessera refresh token."
             ) from exc
-        found = (
-            RefreshToken.objects.select_for_update()
-            .select_related("connection")
-            .filter(digest=codec.digest(refresh_token))
-            .first()
+        found = _claimed(
+            RefreshToken.objects.select_related("connection"),
+            digest=codec.digest(refresh_token),
+            client=client,
+            what="refresh token",
         )
-        if found is None or found.client_id != client.pk:
-            raise errors.InvalidGrantError(description="No such refresh token for this client.")
         if found.used_at is not None:
             services.connection_end_reused_refresh(refresh=found)
             raise errors.InvalidGrantError(

@@ -140,6 +140,23 @@ def approve_in_browser(page, agent: Agent, *, access: str = "Read & write") -> s
     return landed[0]
 
 
+def mcp_status(world, access_token: str) -> int:
+    """The status of a tools/list sent with `access_token` by hand, outside the SDK."""
+    headers = {"Authorization": f"Bearer {access_token}", "MCP-Protocol-Version": "2025-11-25"}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    return httpx2.post(world["url"], json=body, headers=headers).status_code
+
+
+def refresh_by_hand(world, agent: Agent, refresh_token: str):
+    """A refresh outside the SDK, as someone holding a copy of the refresh token would try."""
+    body = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": agent.storage.client.client_id,
+    }
+    return httpx2.post(world["url"].removesuffix("/mcp") + "/oauth/token", data=body)
+
+
 @pytest.fixture
 def world(live_server):
     person = make_user(email="ada@example.com")
@@ -202,24 +219,8 @@ def test_the_sdk_connects_by_dynamic_registration_refreshes_and_is_revoked_in_th
         page.get_by_role("button", name="Revoke connection").click()
         notice = page.locator("#token-table tbody tr.row-notice p")
         expect(notice).to_have_text(re.compile("^Revoked “SDK agent”"))
-        refused = httpx2.post(
-            world["url"],
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-            headers={
-                "Authorization": f"Bearer {second.access_token}",
-                "MCP-Protocol-Version": "2025-11-25",
-            },
-        )
-        assert refused.status_code == 401
-        token_url = world["url"].removesuffix("/mcp") + "/oauth/token"
-        again = httpx2.post(
-            token_url,
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": second.refresh_token,
-                "client_id": agent.storage.client.client_id,
-            },
-        )
+        assert mcp_status(world, second.access_token) == 401
+        again = refresh_by_hand(world, agent, second.refresh_token)
         assert again.json()["error"] == "invalid_grant"
     finally:
         agent.close()
@@ -233,25 +234,9 @@ def test_a_replayed_refresh_token_ends_the_connection(page, world):
         agent.provider.context.token_expiry_time = time.time() - 1
         agent.do(lambda client: client.call_tool("list_projects", {}))
         current = agent.storage.tokens
-        token_url = world["url"].removesuffix("/mcp") + "/oauth/token"
-        replay = httpx2.post(
-            token_url,
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": first.refresh_token,
-                "client_id": agent.storage.client.client_id,
-            },
-        )
+        replay = refresh_by_hand(world, agent, first.refresh_token)
         assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
-        refused = httpx2.post(
-            world["url"],
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-            headers={
-                "Authorization": f"Bearer {current.access_token}",
-                "MCP-Protocol-Version": "2025-11-25",
-            },
-        )
-        assert refused.status_code == 401
+        assert mcp_status(world, current.access_token) == 401
         assert Token.objects.get(owner=world["person"]).revoked_at is not None
     finally:
         agent.close()

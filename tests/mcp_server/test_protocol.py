@@ -1,28 +1,17 @@
 """mcp_server.protocol on its own: which era a request speaks, without Django or a database."""
 
-import ast
-import inspect
-
 import pytest
 
 from mcp_server import protocol
 from mcp_server.protocol import Envelope, ProtocolError, envelope, finish, header_value
+from tests.imports import top_level_imports
 
 META = {protocol.PROTOCOL_VERSION_KEY: "2026-07-28", protocol.CLIENT_CAPABILITIES_KEY: {}}
 MODERN = {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"}
 
 
 def test_protocol_imports_nothing_but_the_standard_library():
-    tree = ast.parse(inspect.getsource(protocol))
-    imported = {
-        alias.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in (
-            node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
-        )
-    }
-    assert imported <= {"base64", "binascii", "re", "dataclasses", "typing"}
+    assert top_level_imports(protocol) <= {"base64", "binascii", "re", "dataclasses", "typing"}
 
 
 @pytest.mark.parametrize("header", [None, "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"])

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.imports import top_level_imports
 from tokens import codec
 
 kinds = st.sampled_from(sorted(codec.KINDS))
@@ -91,19 +92,7 @@ def test_unknown_kind_cannot_be_generated():
 
 
 def test_codec_imports_nothing_from_django():
-    import ast
-    import inspect
-
-    tree = ast.parse(inspect.getsource(codec))
-    imported = {
-        alias.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in (
-            node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
-        )
-    }
-    assert "django" not in imported
+    assert "django" not in top_level_imports(codec)
 
 
 def test_a_refresh_token_has_the_shape_but_is_never_a_bearer_token():
