@@ -4,6 +4,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.conf import settings
 from django.utils import timezone
 
+from core.middleware import request_id_var
+
 from .models import AuditEvent
 
 if TYPE_CHECKING:
@@ -52,7 +54,11 @@ def audit_record(
 ) -> AuditEvent:
     """Record one event: about a token (a Token or the middleware's TokenPrincipal), whose owner
     and organization it takes, or about an account (`subject_id`) or an organization. Who did
-    it is `actor` (or its `actor_id`); nobody for the shell, a policy or a report."""
+    it is `actor` (or its `actor_id`); nobody for the shell, a policy or a report. An event a
+    request caused carries its request id (X-Request-Id), to find it in the logs."""
+    detail = dict(detail or {})
+    if (request_id := request_id_var.get()) != "-":
+        detail.setdefault("request_id", request_id)
     return AuditEvent.objects.create(
         event=event,
         organization_id=organization_id or getattr(token, "organization_id", None),
@@ -64,7 +70,7 @@ def audit_record(
         status=status,
         ip=ip,
         user_agent=user_agent[:255],
-        detail=detail or {},
+        detail=detail,
     )
 
 

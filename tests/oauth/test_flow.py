@@ -104,3 +104,16 @@ def test_an_oauth_token_is_refused_on_paths_that_merely_start_like_mcp(flow, acm
         "/mcp-elsewhere", headers={"Authorization": f"Bearer {tokens['access_token']}"}
     )
     assert response.status_code == 401
+
+
+def test_connect_refresh_and_revoke_are_audited_with_their_request_ids(flow, acme):
+    flow.register()
+    tokens = flow.exchange(flow.approve(acme)["code"]).json()
+    tokens = flow.refresh(tokens["refresh_token"]).json()
+    flow.post("/oauth/revoke", {"token": tokens["access_token"], "client_id": flow.client_id})
+    events = AuditEvent.objects.filter(
+        event__in=["agent.connected", "agent.refreshed", "token.revoked"]
+    ).order_by("id")
+    assert [e.event for e in events] == ["agent.connected", "agent.refreshed", "token.revoked"]
+    assert all(len(e.detail["request_id"]) == 32 for e in events)
+    assert events[2].detail["by"] == "oauth" and events[2].detail["reason"] == "client"

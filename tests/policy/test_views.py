@@ -46,6 +46,7 @@ def test_an_owner_requires_two_factors_and_it_is_audited(client, db):
     org.refresh_from_db()
     assert org.require_two_factor
     event = AuditEvent.objects.get(event="org.policy")
+    assert event.detail.pop("request_id")
     assert event.actor == owner and event.detail == {"require_two_factor": True}
 
 
