@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.services import Event, audit_record
 from core import emails, ratelimits
+from core.metrics import REFUSALS
 
 from .models import User
 
@@ -87,6 +88,7 @@ def sign_in_throttled(*, request: HttpRequest, ip: str | None, user_agent: str) 
     audit log, under the account it was aimed at when that is known (once a minute per account
     and address at most, so a flood of refused attempts cannot flood the log), and the answer
     is how many seconds until one more attempt is let through."""
+    REFUSALS.labels("sign-in").inc()
     user = _aimed_at(request)
     if cache.add(f"throttled-noted:{getattr(user, 'pk', None)}:{ip}", 1, 60):
         audit_record(

@@ -17,6 +17,7 @@ from django.utils.http import parse_etags
 from audit.services import audit_write
 from core import ratelimits
 from core.http import client_ip, is_mcp_path
+from core.metrics import REFUSALS
 from core.problems import problem, refusal
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -73,6 +74,7 @@ class RateLimitMiddleware:
                 f"Try again in {retry_after} s."
             )
             mcp = is_mcp_path(request.path_info)
+            REFUSALS.labels("token").inc()
             response = refusal("rate-limited", detail, mcp=mcp, retry_after=retry_after)
         else:
             response = self.get_response(request)

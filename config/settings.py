@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.metrics.MetricsMiddleware",
     # Before CommonMiddleware, so a CORS preflight is answered before anything else runs.
     "core.middleware.CorsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -107,6 +108,7 @@ MIDDLEWARE_BY_PATH = [
     (API_PREFIX, [*TOKEN_MIDDLEWARE, "api.middleware.ApiConventionsMiddleware"]),
     (MCP_PATH, TOKEN_MIDDLEWARE),
     ("/healthz", []),
+    ("/metrics", []),
     ("", PAGE_MIDDLEWARE),
 ]
 # The admin's checks look for sessions, users and messages in MIDDLEWARE; they are in the pages'
@@ -343,12 +345,13 @@ LOGGING = {
     "filters": {"request_id": {"()": "core.middleware.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "plain",
+            "formatter": "json" if env("LOG_FORMAT", "plain") == "json" else "plain",
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
@@ -387,6 +390,11 @@ CORS_EXPOSE_HEADERS = [
     "Tessera-Token-Expires",
 ]
 CORS_PREFLIGHT_MAX_AGE = 600
+
+# /metrics (Prometheus): closed unless the scraper's address is listed (addresses or CIDR
+# networks) or it sends METRICS_TOKEN as a bearer token.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+METRICS_TOKEN = env("METRICS_TOKEN", "")
 
 # MCP authorization (the oauth app). oauthlib refuses plain http unless told otherwise: allowed
 # outside TESSERA_PRODUCTION, so `make run` on http://127.0.0.1 works. A client may name itself by a

@@ -4,7 +4,14 @@ from django.urls import include, path, re_path
 
 from api.api import api
 
-from .views import api_not_found, healthz, home, organization_switch, security_txt
+from .views import (
+    api_not_found,
+    healthz,
+    home,
+    metrics,
+    organization_switch,
+    security_txt,
+)
 
 # The admin signs in through allauth too: same throttles, same two factors.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -20,6 +27,7 @@ urlpatterns = [
     path("", include("mcp_server.urls")),
     path("", include("oauth.urls")),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("", home, name="home"),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

@@ -1,6 +1,7 @@
 """Project-wide pages: the home redirect, the organization switcher, the health check, and the
 error pages. They sit above every app, so they may name any app's pages."""
 
+import logging
 import sys
 from datetime import UTC, timedelta
 
@@ -13,9 +14,12 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_safe
 
-from core.http import is_mcp_path, is_token_path
+from core import ipallow
+from core.http import client_ip, is_mcp_path, is_token_path
+from core.metrics import exposition
 from core.problems import problem, service_unavailable
 from orgs.selectors import organization_get_for_overseer
 
@@ -26,6 +30,8 @@ ORGANIZATION_PAGES = {
     "audit": "audit-log",
     "policy": "org-policy",
 }
+
+logger = logging.getLogger(__name__)
 
 
 def home(request):
@@ -48,6 +54,28 @@ def organization_switch(request):
 def healthz(request):
     """Liveness for load balancers and the load test: no database, no session, no auth."""
     return JsonResponse({"status": "ok"})
+
+
+@require_safe
+def metrics(request):
+    """Prometheus' text format, for the scrapers settings name; a 404 for anyone else, as if
+    there were nothing here."""
+    try:
+        allowed = ipallow.normalize(settings.METRICS_ALLOWED_IPS)
+    except ipallow.InvalidAllowlist:
+        logger.error("METRICS_ALLOWED_IPS is not a list of addresses and networks: closed")
+        allowed = ""
+    ip = client_ip(request.META)
+    bearer = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
+    token_ok = bool(settings.METRICS_TOKEN) and constant_time_compare(
+        bearer, settings.METRICS_TOKEN
+    )
+    if not token_ok and not (allowed and ipallow.allows(allowed, ip)):
+        raise Http404
+    body, content_type = exposition()
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 SECURITY_TXT_LIFETIME = timedelta(days=180)  # RFC 9116 §2.5.5: less than a year ahead

@@ -5,6 +5,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject
 
 from core.http import client_ip, is_mcp_path
+from core.metrics import AUTHENTICATIONS, REFUSALS
 from core.problems import refusal, service_unavailable
 
 from .authentication import AuthenticationFailed, TooManyFailures, token_authenticate
@@ -44,16 +45,21 @@ class BearerTokenMiddleware:
                     path=request.path_info,
                 )
             except AuthenticationFailed as exc:
+                AUTHENTICATIONS.labels("refused", exc.reason).inc()
                 return refusal(exc.reason, exc.description, mcp=mcp)
             except TooManyFailures as exc:
+                AUTHENTICATIONS.labels("throttled", "rate-limited").inc()
+                REFUSALS.labels("unusable-tokens").inc()
                 detail = (
                     "Too many unusable tokens from this address. "
                     f"Try again in {exc.retry_after} seconds."
                 )
                 return refusal("rate-limited", detail, mcp=mcp, retry_after=exc.retry_after)
             except (OperationalError, InterfaceError):
+                AUTHENTICATIONS.labels("error", "service-unavailable").inc()
                 logger.warning("Database unreachable while authenticating a token", exc_info=True)
                 return service_unavailable(mcp=mcp)
+            AUTHENTICATIONS.labels("accepted", "").inc()
             request.token = token
             if token.owner_id is not None:  # a project token acts as no person
                 request.user = SimpleLazyObject(lambda: token.owner)
