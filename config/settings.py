@@ -108,6 +108,7 @@ MIDDLEWARE_BY_PATH = [
     (API_PREFIX, [*TOKEN_MIDDLEWARE, "api.middleware.ApiConventionsMiddleware"]),
     (MCP_PATH, TOKEN_MIDDLEWARE),
     ("/healthz", []),
+    ("/readyz", []),
     ("/metrics", []),
     ("", PAGE_MIDDLEWARE),
 ]

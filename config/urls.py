@@ -10,6 +10,7 @@ from .views import (
     home,
     metrics,
     organization_switch,
+    readyz,
     security_txt,
 )
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("mcp_server.urls")),
     path("", include("oauth.urls")),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     path("", home, name="home"),
     path("", include("accounts.urls")),

@@ -8,7 +8,7 @@ from datetime import UTC, timedelta
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -18,6 +18,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_safe
 
 from core import ipallow
+from core.cache import cache_reachable
 from core.http import client_ip, is_mcp_path, is_token_path
 from core.metrics import exposition
 from core.problems import problem, service_unavailable
@@ -54,6 +55,31 @@ def organization_switch(request):
 def healthz(request):
     """Liveness for load balancers and the load test: no database, no session, no auth."""
     return JsonResponse({"status": "ok"})
+
+
+@require_safe
+def readyz(request):
+    """Readiness for the balancer: 503 (with Retry-After) while the database cannot be reached,
+    so the balancer sends requests elsewhere. The shared store (Redis) is reported but does not
+    make a host unready: every host shares it, limits fail open without it, and taking every
+    host out of the pool would turn a degraded service into an outage."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except (OperationalError, InterfaceError):
+        logger.warning("Not ready: the database cannot be reached", exc_info=True)
+        checks["database"] = "unreachable"
+    reachable = cache_reachable()
+    checks["redis"] = {None: "not configured", True: "ok", False: "unreachable"}[reachable]
+    ready = checks["database"] == "ok"
+    response = JsonResponse({"status": "ready" if ready else "unavailable", **checks})
+    if not ready:
+        response.status_code = 503
+        response["Retry-After"] = "5"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_safe

@@ -87,3 +87,16 @@ class FailOpenRedisCache(RedisCache):
     set_many = _fail_open(_none_failed)(RedisCache.set_many)
     delete_many = _fail_open(_nothing)(RedisCache.delete_many)
     clear = _fail_open(_not_found)(RedisCache.clear)
+
+
+def cache_reachable() -> bool | None:
+    """Whether the shared store answers a PING (None: there is none, the local memory cache
+    serves one process), for /readyz."""
+    from django.core.cache import cache
+
+    if not isinstance(cache, RedisCache):
+        return None
+    try:
+        return bool(cache._cache.get_client(write=True).ping())
+    except RedisError:
+        return False
