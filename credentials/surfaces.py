@@ -52,13 +52,14 @@ class Column:
         return f"credentials/_cells.html#{self.key}"
 
 
-MEMBER = Column("member", "Member")
 CLIENT = Column("client", "Client")
 NAME = Column("name", "Name")
 # The same, with the token's organization under its name (a person's own lists).
 NAME_IN_ORGANIZATION = Column("name-organization", "Name")
 # The same, with who made it (a project's tokens belong to no person).
 NAME_BY_CREATOR = Column("name-creator", "Name")
+# The same, with whose it is and their client (the oversight of everyone's agent connections).
+NAME_OF_MEMBER = Column("name-member", "Name")
 TOKEN = Column("token", "Token")
 ACCESS = Column("access", "Access")
 # The same, noting when the owner's current role allows less than the token's scopes.
@@ -420,8 +421,8 @@ OVERSIGHT = OversightSurface(
     table_title="Agent connections in {organization}",
     noun="agent connection",
     short_noun="connection",
-    columns=(MEMBER, CLIENT, NAME, TOKEN, ACCESS, PROJECTS, CREATED, LAST_USED, EXPIRES),
-    ended_columns=(MEMBER, NAME, TOKEN, CREATED, LAST_USED_DAY, ENDED),
+    columns=(NAME_OF_MEMBER, TOKEN, ACCESS, PROJECTS, CREATED, LAST_USED, EXPIRES),
+    ended_columns=(NAME_OF_MEMBER, TOKEN, CREATED, LAST_USED_DAY, ENDED),
     revoked="Revoked {owner}’s agent connection “{name}”. They have been emailed.",
     names_owner=True,
     guarded_revoke=True,

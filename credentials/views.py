@@ -7,6 +7,7 @@ secret appears above the list, in the only response that ever holds it.
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,10 +25,12 @@ from core.forms import whole_number
 from core.http import request_origin
 from orgs.decorators import two_factors_where_required
 from orgs.selectors import organization_get_for_overseer
+from tokens.codec import PRODUCT
 from tokens.models import Token
 from tokens.policy import rotation_expiry
 from tokens.selectors import (
     ACTIVE,
+    ALL,
     INACTIVE,
     project_list_with_tokens,
     token_history,
@@ -43,6 +46,7 @@ NEW = "credentials/token_new.html"
 TABLE = "credentials/_token_table.html"
 PAGE_SIZE = 25
 INACTIVE_SHOWN = 10
+TOKEN_START = f"{PRODUCT}_"  # what every token, and so every prefix, starts with
 
 
 def no_store(response: HttpResponse) -> HttpResponse:
@@ -72,12 +76,17 @@ def _listing(request: SignedInRequest, place: Place) -> dict[str, Any]:
     filters.is_valid()  # each field on its own: a bad search keeps a good status, and vice versa
     status = filters.cleaned_data.get("status") or ACTIVE
     search = filters.cleaned_data.get("q", "")
-    page = Paginator(place.tokens(status=status, search=search), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    # A prefix from a leak alert or a log line finds its token whatever became of it.
+    by_prefix = search.strip().lower().startswith(TOKEN_START)
+    page = Paginator(
+        place.tokens(status=ALL if by_prefix else status, search=search), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     inactive = None
     if status == ACTIVE and not search:
         inactive = Paginator(place.tokens(status=INACTIVE), INACTIVE_SHOWN).get_page(1)
+    ended_matches = 0
+    if status == ACTIVE and search and not by_prefix and not page.paginator.count:
+        ended_matches = place.tokens(status=INACTIVE, search=search).count()
     query = request.GET.copy()
     query.pop("page", None)
     return {
@@ -86,8 +95,12 @@ def _listing(request: SignedInRequest, place: Place) -> dict[str, Any]:
         "tokens": page.object_list,
         "inactive": inactive,
         "filtered": status != ACTIVE or bool(search),
+        "by_prefix": by_prefix,
+        "ended_matches": ended_matches,
+        "ended_query": urlencode({"q": search, "status": INACTIVE}),
         "query": query.urlencode(),
         "results_url": place.url_list,
+        "paged": "page" in request.GET,
     }
 
 

@@ -1,5 +1,6 @@
 import json
 import math
+import re
 import shlex
 
 from django import template
@@ -14,6 +15,16 @@ register = template.Library()
 @register.filter
 def access(scopes) -> str:
     return describe_access(scopes)
+
+
+@register.filter
+def email_breaks(email: str) -> str:
+    """An address that wraps before a dot or its @, never in the middle of a word."""
+    first, *rest = re.split(r"(?=[.@])", str(email))
+    html = format_html("{}", first)
+    for part in rest:
+        html = format_html("{}<wbr>{}", html, part)
+    return html
 
 
 @register.simple_tag

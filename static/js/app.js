@@ -16,21 +16,25 @@ function announce(text, { error = false } = {}) {
 }
 
 // After a page load or an HTMX swap: move focus where the server asked (data-autofocus) and
-// announce what it said (data-announce).
+// announce what it said (data-announce). data-autofocus="#id" asks for another element, such as
+// a list's heading above the results a page swapped: it comes to the top of the screen.
 function settle(root) {
   const announced = root.querySelector?.("[data-announce]") || (root.matches?.("[data-announce]") ? root : null);
   if (announced) {
     announce(announced.dataset.announce);
     announced.removeAttribute("data-announce");
   }
-  const target = root.matches?.("[data-autofocus]") ? root : root.querySelector?.("[data-autofocus]");
-  if (target) {
-    target.removeAttribute("data-autofocus");
-    if (!target.hasAttribute("tabindex") && !target.matches("a, button, input, select, textarea")) {
-      target.setAttribute("tabindex", "-1");
-    }
-    target.focus();
+  const asked = root.matches?.("[data-autofocus]") ? root : root.querySelector?.("[data-autofocus]");
+  if (!asked) return;
+  const elsewhere = asked.dataset.autofocus.startsWith("#");
+  const target = elsewhere ? document.querySelector(asked.dataset.autofocus) : asked;
+  asked.removeAttribute("data-autofocus");
+  if (!target) return;
+  if (!target.hasAttribute("tabindex") && !target.matches("a, button, input, select, textarea")) {
+    target.setAttribute("tabindex", "-1");
   }
+  if (elsewhere) target.scrollIntoView({ block: "start" });
+  target.focus({ preventScroll: elsewhere });
 }
 document.addEventListener("DOMContentLoaded", () => settle(document));
 document.addEventListener("htmx:afterSettle", (event) => settle(event.detail.elt));

@@ -44,6 +44,8 @@ SIGNED_IN = [
     "/settings/developer/tokens/{rotated}/",
     "/settings/developer/?status=inactive",
     "/settings/developer/?q=nothing-matches",
+    "/settings/developer/?q=tsr_pat_",
+    "/settings/developer/?q=Old",
     "/settings/agents/",
     "/settings/agents/new",
     "/settings/agents/{agent}/",

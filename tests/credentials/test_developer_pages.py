@@ -258,7 +258,9 @@ def test_cancel_brings_the_row_back_with_the_focus_on_its_revoke(signed_in, user
     token, _ = make_token(owner=user, organization=org, name="Keep")
     row = signed_in.get(f"{PAGE}?row={token.pk}", **HTMX).content.decode()
     assert row.lstrip().startswith(f'<tr id="token-{token.pk}" class=""')
-    revoke_link = row[row.rindex("<a ", 0, row.index('aria-label="Revoke Keep"')) :]
+    revoke_link = row[
+        row.rindex("<a ", 0, row.index(f'aria-label="Revoke Keep ({token.prefix}…)"')) :
+    ]
     assert "data-autofocus" in revoke_link.split(">")[0]
     stranger = make_user()
     org.memberships.create(user=stranger, role=Role.MEMBER)
