@@ -85,6 +85,39 @@ document.addEventListener("click", async (event) => {
   button.copyTimer = setTimeout(() => { button.textContent = label; }, copied ? 2000 : 6000);
 });
 
+// Settings navigation. A tab row scrolls sideways on a phone: show its current tab. After the
+// organization switcher's link (#org-switcher), the focus is back on the switcher, where it was.
+function showCurrentTabs(root) {
+  root.querySelectorAll(".tabs").forEach((row) => {
+    const current = row.querySelector("[aria-current=page]");
+    if (!current || row.scrollWidth <= row.clientWidth) return;
+    const start = current.offsetLeft - row.offsetLeft;
+    if (start < row.scrollLeft || start + current.offsetWidth > row.scrollLeft + row.clientWidth) {
+      row.scrollLeft = Math.max(0, start - (row.clientWidth - current.offsetWidth) / 2);
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", () => {
+  showCurrentTabs(document);
+  if (location.hash !== "#org-switcher") return;
+  document.querySelector("#org-switcher > summary")?.focus({ preventScroll: true });
+  history.replaceState(history.state, "", location.pathname + location.search);
+});
+// A disclosure menu (<details data-menu>) closes on Escape, back to its button, and on a click elsewhere.
+function closeMenu(menu, { focus = false } = {}) {
+  menu.open = false;
+  if (focus) menu.querySelector("summary")?.focus();
+}
+document.addEventListener("keydown", (event) => {
+  const menu = event.key === "Escape" && event.target.closest?.("details[data-menu][open]");
+  if (menu) closeMenu(menu, { focus: true });
+});
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details[data-menu][open]").forEach((menu) => {
+    if (!menu.contains(event.target)) closeMenu(menu);
+  });
+});
+
 // Escape in a revoke confirmation is its Cancel.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
