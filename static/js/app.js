@@ -2,6 +2,8 @@
 
 // One live region for every notice (created, copied, revoked, errors). Announcements replace the
 // text, so a screen reader reads each one; a notice that is not an error fades after a while.
+// It is for screen readers only: what it says, the page shows in place (the panel, the row, the
+// button's label, an error above its form), so nothing floats over the page or repeats it.
 const live = () => document.getElementById("live-region");
 let liveTimer;
 function announce(text, { error = false } = {}) {
@@ -125,12 +127,28 @@ document.addEventListener("keydown", (event) => {
   confirming?.querySelector("[data-cancel]")?.click();
 });
 
-// HTMX failures are never silent: say what did not happen, in the live region. The form keeps
-// what was typed (HTMX swaps nothing on an error).
+// HTMX failures are never silent: say what did not happen, in the live region and in place, just
+// above the form's buttons, where the eye is. The form keeps what was typed (HTMX swaps nothing).
 function failed(event, fallback) {
   const source = event.detail.elt.closest("[data-error]");
-  announce(source?.dataset.error || fallback, { error: true });
+  const text = source?.dataset.error || fallback;
+  announce(text, { error: true });
+  if (!source) return;
+  let shown = source.querySelector(":scope > [data-failure]");
+  if (!shown) {
+    shown = document.createElement("p");
+    shown.className = "alert alert-danger";
+    shown.dataset.failure = "";
+  }
+  let buttons = source.querySelector("[type=submit]");
+  while (buttons && buttons.parentElement !== source) buttons = buttons.parentElement;
+  source.insertBefore(shown, buttons);
+  shown.textContent = text;
+  shown.scrollIntoView({ block: "nearest" });
 }
+document.addEventListener("htmx:beforeRequest", (event) => {
+  event.detail.elt.closest("[data-error]")?.querySelector(":scope > [data-failure]")?.remove();
+});
 document.addEventListener("htmx:responseError", (event) =>
   failed(event, "Something went wrong on our side; nothing changed. Try again."));
 document.addEventListener("htmx:sendError", (event) =>
