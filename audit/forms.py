@@ -40,6 +40,10 @@ class AuditFilterForm(forms.Form):
             "email"
         )
 
+    def active_count(self) -> int:
+        """How many filters are set, for the phone's "Filters (2 active)"."""
+        return sum(1 for name in self.conditional if self.is_bound and self.data.get(name))
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data

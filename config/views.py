@@ -22,6 +22,7 @@ from core.cache import cache_reachable
 from core.http import client_ip, is_mcp_path, is_token_path
 from core.metrics import exposition
 from core.problems import problem, service_unavailable
+from orgs.models import Role
 from orgs.selectors import organization_get_for_overseer
 
 # The organization pages the switcher can land on, by the name it sends.
@@ -42,14 +43,17 @@ def home(request):
 @login_required
 @require_GET
 def organization_switch(request):
-    """The organization switcher's form (settings/base.html): the same page, in the organization
-    chosen."""
+    """The organization switcher's links (settings/base.html): the same page, in the organization
+    chosen (its Agents page when only owners may see that page and the person is an admin there),
+    with the focus back on the switcher (#org-switcher, static/js/app.js)."""
     slug = request.GET.get("to", "")
     if not slug_re.match(slug):  # a NUL byte, say, would reach PostgreSQL and fail there
         raise Http404("No such organization.")
     organization = organization_get_for_overseer(user=request.user, slug=slug)
     page = ORGANIZATION_PAGES.get(request.GET.get("page", ""), "agent-oversight")
-    return redirect(page, organization.slug)
+    if page == "org-policy" and getattr(organization, "my_role", None) != Role.OWNER:
+        page = "agent-oversight"
+    return redirect(reverse(page, args=[organization.slug]) + "#org-switcher")
 
 
 def healthz(request):

@@ -52,3 +52,22 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     def _check_values(self, value: Any) -> Any:
         _refuse_ids_out_of_range(self, value)
         return super()._check_values(value)  # type: ignore[misc]  # Django's, unstubbed
+
+
+class DescribedRadioSelect(forms.RadioSelect):
+    """Radios with a line under each choice saying what it means (`descriptions`, by value), tied
+    to its radio by aria-describedby, as GitHub describes each access level."""
+
+    option_template_name = "forms/described_option.html"
+
+    def __init__(self, *args: Any, descriptions: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.descriptions = descriptions
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        value = option["value"]
+        option["description"] = self.descriptions.get(str(value), "")
+        if option["description"] and option["attrs"].get("id"):
+            option["attrs"]["aria-describedby"] = f"{option['attrs']['id']}_description"
+        return option

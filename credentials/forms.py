@@ -8,18 +8,17 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import User
-from core.forms import ModelChoiceField, ModelMultipleChoiceField, whole_number
+from core.forms import (
+    DescribedRadioSelect,
+    ModelChoiceField,
+    ModelMultipleChoiceField,
+    whole_number,
+)
 from orgs.models import Organization
 from orgs.selectors import organization_list_for_user
 from projects.models import Project
 from tokens.models import Token
-from tokens.permissions import (
-    PROJECT_TOKEN_ROLE,
-    READ_ONLY,
-    READ_WRITE,
-    ROLE_SCOPES,
-    SCOPES,
-)
+from tokens.permissions import PROJECT_TOKEN_ROLE, READ_ONLY, READ_WRITE, ROLE_SCOPES, SCOPES
 from tokens.policy import default_lifetime, expiry_limits, expiry_note
 from tokens.selectors import TOKEN_FILTERS
 from tokens.services import ROTATION_OVERLAPS
@@ -224,6 +223,11 @@ class TokenCreateForm(TokenForm):
         ("write", "Read & write"),
         ("custom", "Custom scopes"),
     ]
+    ACCESS_DESCRIPTIONS = {
+        "read": "Lists and reads projects and tasks; changes nothing.",
+        "write": "Also creates, changes and deletes projects and tasks, as your role allows.",
+        "custom": "Only the scopes you tick below.",
+    }
     conditional = frozenset({"scopes", "projects", "expires_on"})
     field_order = [
         "name", "description", "organization", "access", "scopes", "project_access", "projects",
@@ -236,7 +240,11 @@ class TokenCreateForm(TokenForm):
         help_text="The token acts in this organization only, with the role you hold there.",
         widget=OrganizationSelect,
     )
-    access = forms.ChoiceField(choices=ACCESS_CHOICES, initial="read", widget=forms.RadioSelect)
+    access = forms.ChoiceField(
+        choices=ACCESS_CHOICES,
+        initial="read",
+        widget=DescribedRadioSelect(descriptions=ACCESS_DESCRIPTIONS),
+    )
     scopes = forms.MultipleChoiceField(
         choices=[(scope, f"{scope} — {text}") for scope, text in SCOPES.items()],
         required=False,
@@ -407,15 +415,20 @@ class RotateForm(forms.Form):
 class ProjectTokenForm(TokenForm):
     """A token that belongs to one project, with at most what a member may do there."""
 
-    ACCESS_CHOICES = [
-        ("read", "Read-only: the project and its tasks"),
-        ("write", "Read & write tasks"),
-    ]
+    ACCESS_CHOICES = [("read", "Read-only"), ("write", "Read & write")]
+    ACCESS_DESCRIPTIONS = {
+        "read": "Reads the project and its tasks; changes nothing.",
+        "write": "Also creates, changes and deletes the project’s tasks.",
+    }
     kind = Token.Kind.PROJECT
     name_help = "What uses it, such as “Deploy bot” or “Status page”."
     field_order = ["name", "description", "access", "expiry", "expires_on", "allowed_ips"]
 
-    access = forms.ChoiceField(choices=ACCESS_CHOICES, initial="read", widget=forms.RadioSelect)
+    access = forms.ChoiceField(
+        choices=ACCESS_CHOICES,
+        initial="read",
+        widget=DescribedRadioSelect(descriptions=ACCESS_DESCRIPTIONS),
+    )
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -22,7 +22,7 @@ class ListStatus(TextChoices):
     ACTIVE = "active", "Active"
     EXPIRING = "expiring", "Expiring within 7 days"
     NEVER_USED = "never_used", "Never used"
-    INACTIVE = "inactive", "Inactive"
+    INACTIVE = "inactive", "Ended"
     ALL = "all", "All"
 
 

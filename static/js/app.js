@@ -2,6 +2,8 @@
 
 // One live region for every notice (created, copied, revoked, errors). Announcements replace the
 // text, so a screen reader reads each one; a notice that is not an error fades after a while.
+// It is for screen readers only: what it says, the page shows in place (the panel, the row, the
+// button's label, an error above its form), so nothing floats over the page or repeats it.
 const live = () => document.getElementById("live-region");
 let liveTimer;
 function announce(text, { error = false } = {}) {
@@ -89,6 +91,39 @@ document.addEventListener("click", async (event) => {
   button.copyTimer = setTimeout(() => { button.textContent = label; }, copied ? 2000 : 6000);
 });
 
+// Settings navigation. A tab row scrolls sideways on a phone: show its current tab. After the
+// organization switcher's link (#org-switcher), the focus is back on the switcher, where it was.
+function showCurrentTabs(root) {
+  root.querySelectorAll(".tabs").forEach((row) => {
+    const current = row.querySelector("[aria-current=page]");
+    if (!current || row.scrollWidth <= row.clientWidth) return;
+    const start = current.offsetLeft - row.offsetLeft;
+    if (start < row.scrollLeft || start + current.offsetWidth > row.scrollLeft + row.clientWidth) {
+      row.scrollLeft = Math.max(0, start - (row.clientWidth - current.offsetWidth) / 2);
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", () => {
+  showCurrentTabs(document);
+  if (location.hash !== "#org-switcher") return;
+  document.querySelector("#org-switcher > summary")?.focus({ preventScroll: true });
+  history.replaceState(history.state, "", location.pathname + location.search);
+});
+// A disclosure menu (<details data-menu>) closes on Escape, back to its button, and on a click elsewhere.
+function closeMenu(menu, { focus = false } = {}) {
+  menu.open = false;
+  if (focus) menu.querySelector("summary")?.focus();
+}
+document.addEventListener("keydown", (event) => {
+  const menu = event.key === "Escape" && event.target.closest?.("details[data-menu][open]");
+  if (menu) closeMenu(menu, { focus: true });
+});
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details[data-menu][open]").forEach((menu) => {
+    if (!menu.contains(event.target)) closeMenu(menu);
+  });
+});
+
 // Escape in a revoke confirmation is its Cancel.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
@@ -96,12 +131,28 @@ document.addEventListener("keydown", (event) => {
   confirming?.querySelector("[data-cancel]")?.click();
 });
 
-// HTMX failures are never silent: say what did not happen, in the live region. The form keeps
-// what was typed (HTMX swaps nothing on an error).
+// HTMX failures are never silent: say what did not happen, in the live region and in place, just
+// above the form's buttons, where the eye is. The form keeps what was typed (HTMX swaps nothing).
 function failed(event, fallback) {
   const source = event.detail.elt.closest("[data-error]");
-  announce(source?.dataset.error || fallback, { error: true });
+  const text = source?.dataset.error || fallback;
+  announce(text, { error: true });
+  if (!source) return;
+  let shown = source.querySelector(":scope > [data-failure]");
+  if (!shown) {
+    shown = document.createElement("p");
+    shown.className = "alert alert-danger";
+    shown.dataset.failure = "";
+  }
+  let buttons = source.querySelector("[type=submit]");
+  while (buttons && buttons.parentElement !== source) buttons = buttons.parentElement;
+  source.insertBefore(shown, buttons);
+  shown.textContent = text;
+  shown.scrollIntoView({ block: "nearest" });
 }
+document.addEventListener("htmx:beforeRequest", (event) => {
+  event.detail.elt.closest("[data-error]")?.querySelector(":scope > [data-failure]")?.remove();
+});
 document.addEventListener("htmx:responseError", (event) =>
   failed(event, "Something went wrong on our side; nothing changed. Try again."));
 document.addEventListener("htmx:sendError", (event) =>
