@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import TestCase
 
 from accounts.models import User
 from orgs.models import Membership, Role
@@ -160,7 +161,8 @@ def test_changing_email_verifies_the_new_address_and_tells_the_old(client, user)
     assert response.status_code == 302
     assert User.objects.get(pk=user.pk).email == "ada@example.com"  # not until verified
     confirm = next(m for m in mail.outbox if m.to == ["ada.new@example.com"])
-    client.post(confirmation_link(confirm))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the notice is a task
+        client.post(confirmation_link(confirm))
     assert User.objects.get(pk=user.pk).email == "ada.new@example.com"
     told = [m for m in mail.outbox if m.to == ["ada@example.com"]]
     assert told and "ada.new@example.com" in told[-1].body
