@@ -31,6 +31,13 @@ def _tasks_run_eagerly(settings):
     settings.TASKS = {"default": {"BACKEND": IMMEDIATE}}
 
 
+@pytest.fixture
+def queue(settings):
+    """Tasks go to the database queue, as in production, instead of running where enqueued
+    (tests.tasks.work runs them)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache, and leases on them in the process; each test

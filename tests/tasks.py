@@ -1,19 +1,11 @@
-"""The database queue in a test: the backend, and a worker run in this process."""
+"""The database queue in a test (the `queue` fixture is in conftest.py): its worker, run in this
+process, and its rows."""
 
 import signal
 
-import pytest
 from django.core.management import call_command
 from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
-
-DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
-
-
-@pytest.fixture
-def queue(settings):
-    """Tasks go to the database queue, as in production, instead of running where enqueued."""
-    settings.TASKS = {"default": {"BACKEND": DATABASE_QUEUE}}
 
 
 def work(monkeypatch) -> int:
@@ -28,7 +20,9 @@ def work(monkeypatch) -> int:
     try:
         while (due := DBTaskResult.objects.ready().count()) > 0:
             with TestCase.captureOnCommitCallbacks(execute=True):
-                call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+                call_command(
+                    "db_worker", batch=True, reload=False, startup_delay=False, verbosity=0
+                )
             ran += due
     finally:
         for sig, handler in handlers.items():

@@ -20,10 +20,8 @@ from core.models import ScheduledRun, SentEmail
 from core.schedules import schedules_enqueue, tasks_reclaim
 from core.tasks import send_email
 from tests.factories import bearer, make_project
-from tests.tasks import queue, tasks, work
+from tests.tasks import tasks, work
 from tokens.services import project_token_create
-
-__all__ = ["queue"]  # the fixture
 
 pytestmark = pytest.mark.usefixtures("queue")
 
