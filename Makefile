@@ -26,7 +26,9 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	PORT=$(PORT) DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# The server and the task worker (core/supervise.py): Ctrl-C stops both, as does either ending.
+	PORT=$(PORT) DEBUG=$${DEBUG:-1} $(BIN)/python -m core.supervise \
+	  "$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)" "$(BIN)/python manage.py worker"
 
 # Browser tests drive Debian's Chromium; install it when missing and we are root.
 chromium:

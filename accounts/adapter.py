@@ -12,9 +12,34 @@ from .decorators import signed_in_recently
 from .services import login_attempts_key, reauthentication_failed, sign_in_throttled
 from .views import too_many_requests
 
+# allauth's notices of a change to the account (rule 11): sent from a background task like every
+# email of Tessera's (core.emails.enqueue). The others stay in the request: they carry a one-time
+# code or link (a queue would keep it in plain text), or are the look-alike that stands in for
+# one when no account exists (password reset, sign-up), which must take the same time as it.
+QUEUED_EMAILS = {
+    "account/email/email_changed",
+    "account/email/email_confirm",
+    "account/email/email_deleted",
+    "account/email/password_changed",
+    "account/email/password_reset",
+    "account/email/password_set",
+    "mfa/email/recovery_codes_generated",
+    "mfa/email/totp_activated",
+    "mfa/email/totp_deactivated",
+    "mfa/email/webauthn_added",
+    "mfa/email/webauthn_removed",
+}
+
 
 class AccountAdapter(DefaultAccountAdapter):
     """Where Tessera's account rules meet allauth's flows."""
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """The notices in QUEUED_EMAILS go to a background task; the rest as allauth sends them."""
+        if template_prefix not in QUEUED_EMAILS:
+            return super().send_mail(template_prefix, email, context)
+        context = {"request": self.request, "email": email, **context}
+        emails.enqueue(self.render_mail(template_prefix, email, context))
 
     def get_client_ip(self, request) -> str:
         # One answer for sign-in throttles, token last use and the audit log (TRUSTED_PROXY_HOPS).

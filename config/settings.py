@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "corsheaders",
     "ninja",
+    "django_tasks_db",
+    "core",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -331,12 +333,32 @@ CREDENTIAL_REPORTS_PER_MINUTE = int(env("CREDENTIAL_REPORTS_PER_MINUTE", "10"))
 # https://api.github.com/meta/public_keys/secret_scanning lists (docs/secret-scanning.md).
 # Empty: the endpoint refuses every alert.
 GITHUB_SECRET_SCANNING_KEYS: dict[str, str] = json.loads(env("GITHUB_SECRET_SCANNING_KEYS") or "{}")
-# Background work (tokens.tasks). The immediate backend runs a task where it is enqueued, which
-# for a leak report is after its answer is sent (core.background.AnswerFirst); a queued backend
-# is this setting alone.
-TASKS = {
-    "default": {"BACKEND": env("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}
+# Background work (core.tasks, tokens.tasks, audit.tasks): django.tasks tasks, enqueued once
+# the transaction that asked for them commits. By default on a queue in this database
+# (django-tasks-db), run by `manage.py worker` (`make run` starts one beside the server); the
+# immediate backend ("django.tasks.backends.immediate.ImmediateBackend") runs each task where it
+# is enqueued instead, with no worker, retries or schedules.
+TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# A task claimed by a worker that has not finished it this long after is taken to have died with
+# its worker, and is run again by another (every task is safe to run twice: core/tasks.py).
+TASKS_LEASE_SECONDS = int(env("TASKS_LEASE_SECONDS", "900"))
+# How long finished tasks (an email's rendered text among them) stay in the queue's table.
+TASKS_RESULT_RETENTION_DAYS = int(env("TASKS_RESULT_RETENTION_DAYS", "7"))
+# A send that fails (the mail server down) is tried again after each of these delays, then given
+# up and logged.
+EMAIL_RETRY_DELAYS = [60, 300, 1800]
+# What the worker enqueues, each once per period however many hosts run one (core.schedules):
+# name → the task's dotted path and its period in seconds (periods start at the Unix epoch, so a
+# daily job's period is the UTC day). In dictionary order: the policy's revocations before the
+# reminders, as `manage.py notify_expiring` does.
+TASK_SCHEDULES = {
+    "revoke-unused-tokens": {"task": "tokens.tasks.revoke_unused", "every": 86400},
+    "remind-expiring-tokens": {"task": "tokens.tasks.remind_expiring", "every": 86400},
+    "prune-audit-log": {"task": "audit.tasks.prune", "every": 86400},
+    "prune-task-results": {"task": "core.tasks.prune_task_results", "every": 86400},
 }
+# How often the worker looks for due schedules and abandoned tasks.
+TASKS_SCHEDULE_TICK_SECONDS = int(env("TASKS_SCHEDULE_TICK_SECONDS", "30"))
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
 
 

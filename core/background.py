@@ -3,9 +3,9 @@
 `AnswerFirst` is a JSON response that enqueues its task only once it has been sent: WSGI and
 ASGI servers call a response's close() after its last byte (PEP 3333; Django's ASGI handler
 does the same), so the client has its answer, in the same time whatever it asked for, before
-the task is even enqueued. Which backend runs the task is settings.TASKS': today the immediate
-one runs it right there in close(), on the worker but after the answer; a queued backend
-(database, Redis) makes close() one insert, and needs no change here.
+the task is even enqueued. Which backend runs the task is settings.TASKS': with the database
+queue (the default) close() is one insert and a worker does the work; the immediate backend
+would run it right there in close(), in the server's process but after the answer.
 """
 
 import logging

@@ -3,15 +3,22 @@
 without one, the text is set in the HTML layout (email/base_message.html), so every email has
 both parts and looks the same. Links start at `site_url()`: the address the request came to,
 or SITE_URL for what is sent outside a request (reminders, jobs, the shell).
+
+Rendering happens where the email is asked for; sending never does (rule 15): `send` and
+`enqueue` hand the rendered message to a task (core.tasks.send_email) once the transaction
+commits, so a request answers in the same time whether or not it emails, and a mail server that
+is down delays the email instead of failing the request.
 """
 
 import logging
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
+from uuid import uuid4
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
@@ -74,12 +81,37 @@ def render(
     return message
 
 
-def send(prefix: str, context: dict[str, Any], to: Iterable[str], **options: Any) -> bool:
-    """Render and send one email to `to` (nobody: nothing is sent); whether it went."""
+def send(
+    prefix: str, context: dict[str, Any], to: Iterable[str], *, key: str = "", **options: Any
+) -> bool:
+    """Render the email of `prefix` for `to` and enqueue it (`enqueue`); whether there was anyone
+    to send it to. `key` names it for idempotency when the caller has a natural one."""
     recipients = list(to)
     if not recipients:
         return False
     message = render(prefix, context, **options)
     message.to = recipients
-    message.send()
+    enqueue(message, key=key)
     return True
+
+
+def enqueue(message: EmailMessage, *, key: str = "") -> None:
+    """Send `message` from a background task once the current transaction commits (at once
+    outside one). The task keeps what a queue may keep: the rendered subject, text and HTML,
+    the addresses and headers, never a secret. `key` (a fresh one by default) is what stops a
+    retried task from sending it twice."""
+    from .tasks import send_email  # models: core.middleware imports this module before apps load
+
+    alternatives = getattr(message, "alternatives", [])
+    html = next((str(body) for body, kind in alternatives if kind == "text/html"), "")
+    later = partial(
+        send_email.enqueue,
+        key=key or uuid4().hex,
+        subject=str(message.subject),
+        text=str(message.body),
+        html=html,
+        to=list(message.to),
+        from_email=message.from_email,
+        headers=dict(message.extra_headers),
+    )
+    transaction.on_commit(later, robust=True)

@@ -20,6 +20,24 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+IMMEDIATE = "django.tasks.backends.immediate.ImmediateBackend"
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_eagerly(settings):
+    """A test of a request runs the tasks it enqueues right there (once its transaction
+    commits); tests of the queue itself ask for the database queue (tests/core/test_tasks.py)
+    or a real worker (tests/core/test_worker.py)."""
+    settings.TASKS = {"default": {"BACKEND": IMMEDIATE}}
+
+
+@pytest.fixture
+def queue(settings):
+    """Tasks go to the database queue, as in production, instead of running where enqueued
+    (tests.tasks.work runs them)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache, and leases on them in the process; each test

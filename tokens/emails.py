@@ -117,7 +117,9 @@ def token_expiry_reminder(*, token: Token, kind: str, to: list[str]) -> None:
         "when": REMINDER_WORDS[ExpiryReminder.Kind(kind)],
         "expired": kind == ExpiryReminder.Kind.EXPIRED,
     }
-    emails.send("tokens/email/expiry_reminder", context, to)
+    # One reminder of a kind per token, however often the job or its email task runs.
+    key = f"expiry-reminder:{token.pk}:{kind}"
+    emails.send("tokens/email/expiry_reminder", context, to, key=key)
 
 
 def tokens_capped(*, to: str, tokens: list[Token], organization: Organization) -> None:

@@ -1,5 +1,6 @@
 """The daily jobs of a token's life: reminders before and after it expires, and the
-organization's "revoke tokens unused for N days". Run by `manage.py notify_expiring`."""
+organization's "revoke tokens unused for N days". Run daily by the worker's schedules
+(tokens.tasks, settings.TASK_SCHEDULES), or by `manage.py notify_expiring`."""
 
 from datetime import datetime, timedelta
 
@@ -53,7 +54,8 @@ def token_remind_expiring(*, now: datetime | None = None) -> int:
     for kind in (ExpiryReminder.Kind.EXPIRED, ExpiryReminder.Kind.DAY, ExpiryReminder.Kind.WEEK):
         for token in reminder_due(kind=kind, now=now):
             to = token_recipients(token, reminders=True)
-            # Recorded with the email: if sending fails, the next run tries again.
+            # Recorded with the email's task, which is enqueued once this commits (and retries
+            # the send itself): two runs at once record, and so enqueue, one.
             with transaction.atomic():
                 _, created = ExpiryReminder.objects.get_or_create(
                     token=token, kind=kind, defaults={"sent_at": now}

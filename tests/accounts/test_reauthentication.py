@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.test import TestCase
 
 from tests.factories import HTMX, PASSWORD, make_org, make_user, secret_in, sign_in
 from tokens.models import Token
@@ -124,14 +125,15 @@ def test_wrong_passwords_while_signed_in_alert_the_owner_and_lock_like_sign_in(c
 
     sign_in(client, user, recently=False)
     statuses = []
-    for n in range(3):
-        statuses.append(
-            client.post("/accounts/reauthenticate/", {"password": f"guess {n}"}).status_code
-        )
-    for n in range(2):
-        new = "N3w-pass-phrase!"
-        change = {"oldpassword": f"old {n}", "password1": new, "password2": new}
-        statuses.append(client.post("/accounts/password/change/", change).status_code)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for n in range(3):
+            statuses.append(
+                client.post("/accounts/reauthenticate/", {"password": f"guess {n}"}).status_code
+            )
+        for n in range(2):
+            new = "N3w-pass-phrase!"
+            change = {"oldpassword": f"old {n}", "password1": new, "password2": new}
+            statuses.append(client.post("/accounts/password/change/", change).status_code)
     assert statuses == [200] * 5
     alerts = [m for m in mail.outbox if "Wrong passwords" in m.subject]
     assert len(alerts) == 1 and alerts[0].to == [user.email]

@@ -10,7 +10,7 @@ from django.core.handlers.base import BaseHandler
 from django.core.signals import request_finished
 from django.db import close_old_connections, connection
 from django.tasks import default_task_backend
-from django.test import RequestFactory
+from django.test import RequestFactory, TestCase
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
@@ -25,9 +25,11 @@ ACCEPTED = {"status": "accepted"}
 
 
 def report(client, credentials, **extra):
-    return client.post(
-        REPORT, {"credentials": credentials}, content_type="application/json", **extra
-    )
+    """Report `credentials`, and run the emails the revocations enqueued (on commit)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            REPORT, {"credentials": credentials}, content_type="application/json", **extra
+        )
 
 
 def test_a_reported_token_is_refused_on_the_next_request(client, user, org):
@@ -153,7 +155,8 @@ def answered(credentials, **extra):
     yield response
     request_finished.disconnect(close_old_connections)  # keep the test's transaction open
     try:
-        response.close()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response.close()
     finally:
         request_finished.connect(close_old_connections)
 

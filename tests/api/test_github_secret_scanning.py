@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core import mail
 from django.tasks import default_task_backend
+from django.test import TestCase
 
 from audit.models import AuditEvent
 from tests.factories import bearer, make_token
@@ -74,7 +75,8 @@ def test_a_signed_alert_revokes_the_live_tokens_and_labels_each_match(
     unknown = codec.generate("agt")
     mail.outbox.clear()
     body = [match(secret), match(unknown), match("tsr_pat_not-a-token"), match(revoked_secret)]
-    response = alert(client, body, key=github_key, REMOTE_ADDR="192.0.2.77")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = alert(client, body, key=github_key, REMOTE_ADDR="192.0.2.77")
     assert response.status_code == 200
     assert response.json() == [
         {"token_hash": sha256(secret), "token_type": body[0]["type"], "label": "true_positive"},

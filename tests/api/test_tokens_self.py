@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.test import TestCase
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -162,7 +163,8 @@ def test_a_project_token_revoking_itself_tells_its_overseers(client, user, org):
         project=project, by=user, name="Deploy", scopes=["tasks:read"], expires_at=None
     )
     mail.outbox.clear()
-    assert client.delete(SELF, **bearer(secret)).status_code == 204
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert client.delete(SELF, **bearer(secret)).status_code == 204
     assert [m.to for m in mail.outbox] == [[user.email]]
     assert "revoked itself" in mail.outbox[0].body
 

@@ -4,6 +4,7 @@ in Tessera's words, linking to where the person reaches Tessera."""
 import re
 
 from django.core import mail
+from django.test import TestCase
 
 from tests.factories import make_token, sign_in, token_form
 from tokens.services import token_revoke
@@ -31,14 +32,16 @@ def test_an_email_sent_while_answering_a_request_links_to_that_requests_address(
 def test_an_email_sent_outside_a_request_links_to_the_site_url(user, org, settings):
     settings.SITE_URL = "https://tessera.example.com/"
     token, _ = make_token(owner=user, organization=org)
-    token_revoke(token=token, by=None)  # the shell
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        token_revoke(token=token, by=None)  # the shell
     (message,) = mail.outbox
     assert f"https://tessera.example.com/settings/developer/tokens/{token.pk}/" in message.body
 
 
 def test_every_email_has_an_html_part_that_escapes_what_people_typed(user, org):
     token, _ = make_token(owner=user, organization=org, name="<b>Build</b> & deploy")
-    token_revoke(token=token, by=None)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        token_revoke(token=token, by=None)
     (message,) = mail.outbox
     assert "“<b>Build</b> & deploy”" in message.body  # the text part as typed
     html = html_of(message)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -290,7 +291,8 @@ def test_an_admin_revokes_a_members_agent_the_member_is_emailed_and_the_log_says
     sign_in(client, team["admin"])
     url = f"/orgs/{team['org'].slug}/agents/{team['agent'].pk}/revoke/"
     assert "Revoke connection" in client.get(url, **HTMX).content.decode()
-    notice = client.post(url, **HTMX).content.decode()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        notice = client.post(url, **HTMX).content.decode()
     assert notice.lstrip().startswith(f'<tr id="token-{team["agent"].pk}" class="row-notice"')
     assert "They have been emailed" in notice
     team["agent"].refresh_from_db()

@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.test import TestCase
 from django.utils import timezone
 
 from accounts.services import user_set_expiry_reminders
@@ -21,8 +22,10 @@ from tokens.services import project_token_create, token_revoke, token_rotate
 
 
 def run() -> str:
+    """The command, and the email tasks it enqueued (run once its transactions commit)."""
     out = io.StringIO()
-    call_command("notify_expiring", stdout=out)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("notify_expiring", stdout=out)
     return out.getvalue()
 
 

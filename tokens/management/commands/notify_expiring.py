@@ -5,9 +5,10 @@ from tokens.lifecycle import token_remind_expiring, token_revoke_unused
 
 class Command(BaseCommand):
     help = (
-        "Run daily (cron): revoke tokens unused for longer than their organization's policy "
-        "allows, then email owners about tokens that expire within 7 days, within a day, or "
-        "have expired. Each reminder goes once per token, so running it twice sends nothing new."
+        "Revoke tokens unused for longer than their organization's policy allows, then email "
+        "owners about tokens that expire within 7 days, within a day, or have expired (the "
+        "emails are queued for the worker). The worker's schedules run this daily; each reminder "
+        "goes once per token, so running it again sends nothing new."
     )
 
     def handle(self, *args, **options):
