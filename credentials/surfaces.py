@@ -52,7 +52,6 @@ class Column:
         return f"credentials/_cells.html#{self.key}"
 
 
-CLIENT = Column("client", "Client")
 NAME = Column("name", "Name")
 # The same, with the token's organization under its name (a person's own lists).
 NAME_IN_ORGANIZATION = Column("name-organization", "Name")
@@ -60,6 +59,8 @@ NAME_IN_ORGANIZATION = Column("name-organization", "Name")
 NAME_BY_CREATOR = Column("name-creator", "Name")
 # The same, with whose it is and their client (the oversight of everyone's agent connections).
 NAME_OF_MEMBER = Column("name-member", "Name")
+# An agent connection: its organization and its client on the name's second line.
+NAME_OF_AGENT = Column("name-agent", "Name")
 TOKEN = Column("token", "Token")
 ACCESS = Column("access", "Access")
 # The same, noting when the owner's current role allows less than the token's scopes.
@@ -382,7 +383,7 @@ AGENTS = Surface(
     create_verb="connect the agent",
     verify_doing="connect agents",
     mine=True,
-    columns=(CLIENT, *_OWN_COLUMNS),
+    columns=(NAME_OF_AGENT, *_OWN_COLUMNS[1:]),
     ended_columns=_OWN_ENDED_COLUMNS,
     created_template="credentials/_agent_created.html",
     form_class=AgentConnectForm,
