@@ -529,13 +529,16 @@ def test_a_slow_server_is_cut_off_by_the_overall_deadline(serve, answer):
 
 
 def test_the_deadline_covers_every_redirect_together_not_each_hop(serve):
+    # Each hop answers well within the deadline, so only a deadline over all of them together
+    # stops the chain: hop by hop, it would follow all ten. Bounds are loose on purpose: a
+    # busy machine slows every hop, never the property.
     def slow_redirect(connection, request):
-        time.sleep(0.2)
+        time.sleep(0.3)
         redirect("/client.json")(connection, request)
 
     server = serve(slow_redirect)
     started = time.monotonic()
-    description = refusal(server.url(), allow_loopback=True, timeout=0.5, max_redirects=5)
-    assert "did not answer within 0.5 s" in description
-    assert time.monotonic() - started < 0.8
-    assert len(server.heads) == 3
+    description = refusal(server.url(), allow_loopback=True, timeout=1.0, max_redirects=10)
+    assert "did not answer within 1 s" in description
+    assert time.monotonic() - started < 2.5
+    assert 1 <= len(server.heads) < 10
