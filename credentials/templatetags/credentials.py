@@ -104,11 +104,12 @@ def token_links(context, token) -> dict:
 
 @register.simple_tag(takes_context=True)
 def token_title(context, token, quoted: bool = False) -> str:
-    """How an action names the token: “Name”, or on someone else's, whose it is too."""
+    """How an action names the token: “Name (tsr_pat_abc…)”, or on someone else's, whose it is
+    too. The prefix tells apart the two rows of one name that a rotation's overlap leaves."""
     name = f"“{token.name}”" if quoted else token.name
     if context["surface"].names_owner and token.owner is not None:
-        return f"{token.owner.email}’s {name}"
-    return name
+        name = f"{token.owner.email}’s {name}"
+    return f"{name} ({token.prefix}…)"
 
 
 # Where an agent's token lives: with the client, never in a file that is committed. Claude Code and

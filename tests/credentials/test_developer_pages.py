@@ -232,7 +232,8 @@ def test_revoke_confirmation_page_then_revoke(signed_in, user, org):
     url = f"/settings/developer/tokens/{token.pk}/revoke/"
     page = signed_in.get(url)
     assert page.status_code == 200
-    assert "Revoke “Leaky”?" in page.content.decode() and "<html" in page.content.decode()
+    html = page.content.decode()
+    assert f"Revoke “Leaky” ({token.prefix}…)?" in html and "<html" in html
     response = signed_in.post(url)
     assert response.status_code == 302 and response["Location"] == PAGE
     token.refresh_from_db()
@@ -258,7 +259,9 @@ def test_cancel_brings_the_row_back_with_the_focus_on_its_revoke(signed_in, user
     token, _ = make_token(owner=user, organization=org, name="Keep")
     row = signed_in.get(f"{PAGE}?row={token.pk}", **HTMX).content.decode()
     assert row.lstrip().startswith(f'<tr id="token-{token.pk}" class=""')
-    revoke_link = row[row.rindex("<a ", 0, row.index('aria-label="Revoke Keep"')) :]
+    revoke_link = row[
+        row.rindex("<a ", 0, row.index(f'aria-label="Revoke Keep ({token.prefix}…)"')) :
+    ]
     assert "data-autofocus" in revoke_link.split(">")[0]
     stranger = make_user()
     org.memberships.create(user=stranger, role=Role.MEMBER)
