@@ -4,13 +4,16 @@
 // text, so a screen reader reads each one; a notice that is not an error fades after a while.
 const live = () => document.getElementById("live-region");
 let liveTimer;
-function announce(text, { error = false } = {}) {
+// A quiet notice is read out but not shown: what is on the screen already says it (a button that
+// now reads "Copied", a panel that took the focus), and a toast would only cover it.
+function announce(text, { error = false, quiet = false } = {}) {
   const region = live();
   if (!region || !text) return;
   clearTimeout(liveTimer);
   const notice = document.createElement("p");
   notice.textContent = text;
   notice.classList.toggle("is-error", error);
+  notice.classList.toggle("visually-hidden", quiet);
   region.replaceChildren(notice);
   if (!error) liveTimer = setTimeout(() => region.replaceChildren(), 6000);
 }
@@ -20,7 +23,7 @@ function announce(text, { error = false } = {}) {
 function settle(root) {
   const announced = root.querySelector?.("[data-announce]") || (root.matches?.("[data-announce]") ? root : null);
   if (announced) {
-    announce(announced.dataset.announce);
+    announce(announced.dataset.announce, { quiet: announced.hasAttribute("data-announce-quietly") });
     announced.removeAttribute("data-announce");
   }
   const target = root.matches?.("[data-autofocus]") ? root : root.querySelector?.("[data-autofocus]");
@@ -76,7 +79,7 @@ document.addEventListener("click", async (event) => {
   clearTimeout(button.copyTimer);
   if (copied) {
     button.textContent = "Copied";
-    announce("Copied to the clipboard.");
+    announce("Copied to the clipboard.", { quiet: true });
   } else {
     selectText(source);
     button.textContent = "Select the text and copy it";
@@ -117,6 +120,53 @@ document.addEventListener("htmx:afterRequest", () => {
     if (element.tagName === "BUTTON") element.disabled = false;
   });
 });
+
+// Tabs (the agent panel's clients): a [data-tabs] box holds a hidden [data-tab-list] of buttons,
+// each naming its panel in data-tab. Without this file every panel shows under its own heading;
+// with it, a WAI-ARIA tablist (https://www.w3.org/WAI/ARIA/apg/patterns/tabs/): one tab in the
+// Tab order, arrow keys, Home and End move between tabs and show theirs.
+function setUpTabs(root) {
+  root.querySelectorAll?.("[data-tabs]:not([data-tabs-ready])").forEach((box) => {
+    const list = box.querySelector("[data-tab-list]");
+    const tabs = [...list.querySelectorAll("[data-tab]")];
+    const panelOf = (tab) => document.getElementById(tab.dataset.tab);
+    list.setAttribute("role", "tablist");
+    tabs.forEach((tab) => {
+      const panel = panelOf(tab);
+      tab.setAttribute("role", "tab");
+      tab.setAttribute("aria-controls", panel.id);
+      panel.setAttribute("role", "tabpanel");
+      panel.setAttribute("aria-labelledby", tab.id);
+      panel.querySelector("[data-tab-heading]")?.setAttribute("hidden", "");
+    });
+    const select = (chosen) => {
+      tabs.forEach((tab) => {
+        const on = tab === chosen;
+        tab.setAttribute("aria-selected", String(on));
+        tab.tabIndex = on ? 0 : -1;
+        panelOf(tab).hidden = !on;
+      });
+    };
+    list.addEventListener("click", (event) => {
+      const tab = event.target.closest("[data-tab]");
+      if (tab) select(tab);
+    });
+    list.addEventListener("keydown", (event) => {
+      const at = tabs.indexOf(event.target);
+      const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (at < 0 || to === undefined) return;
+      event.preventDefault();
+      const tab = tabs[(to + tabs.length) % tabs.length];
+      select(tab);
+      tab.focus();
+    });
+    select(tabs.find((tab) => tab.hasAttribute("data-selected")) || tabs[0]);
+    list.hidden = false;
+    box.setAttribute("data-tabs-ready", "");
+  });
+}
+document.addEventListener("DOMContentLoaded", () => setUpTabs(document));
+document.addEventListener("htmx:load", (event) => setUpTabs(event.detail.elt));
 
 // Show a field only when another has a value: <div data-show-when="access=custom">.
 function syncDependentFields(root) {
