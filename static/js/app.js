@@ -106,20 +106,36 @@ document.addEventListener("htmx:responseError", (event) =>
 document.addEventListener("htmx:sendError", (event) =>
   failed(event, "Couldn’t reach Tessera; nothing changed. Check your connection and try again."));
 
-// Busy while a request is in flight: the button says so and cannot be pressed twice.
+// Busy while a request is in flight: the button says so and cannot be pressed twice. It is
+// aria-disabled, not disabled, so it keeps the focus: after a failure the person is where they
+// were, with the error announced, and can press it again.
 document.addEventListener("htmx:beforeRequest", (event) => {
   const form = event.detail.elt.closest("form");
-  const busy = form ? form.querySelector("[type=submit]") : event.detail.elt;
+  const pressed = document.activeElement;
+  const submitter = form && pressed?.form === form && pressed.matches("[type=submit]") ? pressed : null;
+  const busy = form ? submitter || form.querySelector("[type=submit]") : event.detail.elt;
   if (!busy) return;
   busy.setAttribute("aria-busy", "true");
-  if (busy.tagName === "BUTTON") busy.disabled = true;
+  if (busy.tagName === "BUTTON") busy.setAttribute("aria-disabled", "true");
 });
 document.addEventListener("htmx:afterRequest", () => {
   document.querySelectorAll("[aria-busy=true]").forEach((element) => {
     element.removeAttribute("aria-busy");
-    if (element.tagName === "BUTTON") element.disabled = false;
+    element.removeAttribute("aria-disabled");
   });
 });
+// A second press while the first is on its way goes nowhere (htmx would queue it, and send it
+// once the first is done): stopped before htmx hears of it.
+function whileBusy(event) {
+  const busy = event.type === "submit"
+    ? event.target.querySelector?.("[aria-busy=true]")
+    : event.target.closest?.("[aria-busy=true]");
+  if (!busy) return;
+  event.preventDefault();
+  event.stopPropagation();
+}
+document.addEventListener("submit", whileBusy, true);
+document.addEventListener("click", whileBusy, true);
 
 // Tabs (the agent panel's clients): a [data-tabs] box holds a hidden [data-tab-list] of buttons,
 // each naming its panel in data-tab. Without this file every panel shows under its own heading;
