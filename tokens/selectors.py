@@ -64,12 +64,13 @@ def _narrow(
         tokens = tokens.filter(_current(now))
     search = search.strip().rstrip("…").strip()[:MAX_SEARCH_LENGTH]
     if search:
-        # A previous secret still working is listed under its successor (token_lines), so its
-        # prefix finds the successor too.
+        # An older secret still working is listed under its successor (token_lines), so its
+        # prefix finds the successor too: the one it replaced, or the first of the line.
         tokens = tokens.filter(
             Q(name__icontains=search)
             | Q(prefix__icontains=search)
             | Q(replaces__prefix__icontains=search)
+            | Q(origin__prefix__icontains=search)
         )
     return tokens
 
