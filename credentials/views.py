@@ -34,9 +34,18 @@ from tokens.selectors import (
     INACTIVE,
     project_list_with_tokens,
     token_history,
+    token_lines,
     token_predecessors,
+    token_previous,
+    token_previous_working,
 )
-from tokens.services import TokenConflict, TokenValidationError, token_revoke, token_rotate
+from tokens.services import (
+    TokenConflict,
+    TokenValidationError,
+    token_revoke,
+    token_revoke_with_previous,
+    token_rotate,
+)
 
 from .forms import RotateForm, TokenFilterForm, prefill
 from .surfaces import Place, Surface
@@ -44,6 +53,7 @@ from .surfaces import Place, Surface
 LIST = "credentials/token_list.html"
 NEW = "credentials/token_new.html"
 TABLE = "credentials/_token_table.html"
+PREVIOUS = "credentials/_previous_secret.html"
 PAGE_SIZE = 25
 INACTIVE_SHOWN = 10
 TOKEN_START = f"{PRODUCT}_"  # what every token, and so every prefix, starts with
@@ -78,9 +88,10 @@ def _listing(request: SignedInRequest, place: Place) -> dict[str, Any]:
     search = filters.cleaned_data.get("q", "")
     # A prefix from a leak alert or a log line finds its token whatever became of it.
     by_prefix = search.strip().lower().startswith(TOKEN_START)
-    page = Paginator(
-        place.tokens(status=ALL if by_prefix else status, search=search), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    # One row a rotation line: an older secret still working sits under its successor.
+    rows = token_lines(place.tokens(status=ALL if by_prefix else status, search=search))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = token_previous(page.object_list)
     inactive = None
     if status == ACTIVE and not search:
         inactive = Paginator(place.tokens(status=INACTIVE), INACTIVE_SHOWN).get_page(1)
@@ -122,8 +133,13 @@ def _show_once(request: SignedInRequest, place: Place, **extra: Any) -> HttpResp
 def token_list(request: SignedInRequest, surface: Surface, **kwargs: Any) -> HttpResponse:
     place = surface.place(request, **kwargs)
     if request.htmx and (pk := whole_number(request.GET.get("row", ""))) is not None:
-        # Cancel on a revoke confirmation: the row as it was, focus back on its Revoke.
-        context = _context(place, token=place.token(pk), restore_focus=True)
+        # Cancel on a revoke confirmation: the row as it was, focus back on its Revoke (or on
+        # End now, for an older secret shown under its successor).
+        token = place.token(pk)
+        if _under_successor(token):
+            context = _context(place, old=token, restore_focus=True)
+            return render(request, PREVIOUS, context)
+        context = _context(place, token=token, restore_focus=True)
         return render(request, f"{TABLE}#token-row", context)
     template = LIST
     if request.htmx and request.htmx.target == "token-results":
@@ -238,20 +254,48 @@ def token_revoke_view(
     return view(request, surface, pk, **kwargs)
 
 
+def _under_successor(token: Token) -> bool:
+    """An older secret still working through a rotation's overlap while its successor works:
+    the list shows it under its successor (tokens.selectors.token_lines)."""
+    return token.in_overlap and token.replaced_by is not None and token.replaced_by.is_active
+
+
 def _revoke(request: SignedInRequest, surface: Surface, pk: int, **kwargs: Any) -> HttpResponse:
     place = surface.place(request, **kwargs)
     token: Token = place.token(pk)
-    context = _context(place, token=token)
+    # Revoking a successor alone would leave its older secret working: the confirmation says
+    # so, and offers to end both.
+    previous = token_previous_working(token=token)
+    context = _context(place, token=token, previous=previous)
     if request.method == "GET":
         if request.htmx:
             return render(request, f"{TABLE}#token-row", {**context, "confirming": True})
         return render(request, "credentials/revoke_page.html", context)
-    token_revoke(token=token, by=request.user)
-    notice = place.revoked_notice(token)
+    notice = _revoked_notice(place, token)
+    if previous and request.POST.get("previous") == "end":
+        token_revoke_with_previous(token=token, by=request.user)
+        older = "Its previous secret was" if len(previous) == 1 else "Its previous secrets were"
+        notice = f"{notice} {older} revoked with it."
+    else:
+        token_revoke(token=token, by=request.user)
+        previous = []
     if request.htmx:
-        return render(request, f"{TABLE}#revoked-row", {**context, "notice": notice})
+        response = render(request, f"{TABLE}#revoked-row", {**context, "notice": notice})
+        if previous:  # their rows go too
+            more = render(request, f"{PREVIOUS}#ended-with-previous", {"previous": previous})
+            response.content += more.content
+        return response
     messages.success(request, notice)
     return redirect(place.url_list)
+
+
+def _revoked_notice(place: Place, token: Token) -> str:
+    if _under_successor(token):
+        return (
+            f"Revoked the previous secret {token.prefix}… of “{token.name}”. Requests using it "
+            "are refused from now on; its replacement keeps working."
+        )
+    return place.revoked_notice(token)
 
 
 # Ending someone else's credential (Surface.guarded_revoke): two factors where the organization

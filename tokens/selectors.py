@@ -1,6 +1,7 @@
 """Reads: the token lists of the pages, one token for a page, rotation lines and their
 history, and who hears about a token. (The hot path's one query is tokens.authentication's.)"""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, TextChoices, Value
@@ -63,7 +64,14 @@ def _narrow(
         tokens = tokens.filter(_current(now))
     search = search.strip().rstrip("…").strip()[:MAX_SEARCH_LENGTH]
     if search:
-        tokens = tokens.filter(Q(name__icontains=search) | Q(prefix__icontains=search))
+        # An older secret still working is listed under its successor (token_lines), so its
+        # prefix finds the successor too: the one it replaced, or the first of the line.
+        tokens = tokens.filter(
+            Q(name__icontains=search)
+            | Q(prefix__icontains=search)
+            | Q(replaces__prefix__icontains=search)
+            | Q(origin__prefix__icontains=search)
+        )
     return tokens
 
 
@@ -109,6 +117,45 @@ def token_predecessors(*, token: Token) -> QuerySet[Token]:
         .select_related("rotated_by", "revoked_by", "created_by")
         .order_by("-created_at", "-id")
     )
+
+
+def token_lines(tokens: QuerySet[Token], *, now: datetime | None = None) -> QuerySet[Token]:
+    """A list's rows, one per rotation line: a rotated token still working through its overlap
+    is left out while its successor works too, since it is shown under it (token_previous)."""
+    now = now or timezone.now()
+    return tokens.exclude(
+        Q(rotated_at__isnull=False) & working(now) & working(now, "replaced_by__")
+    )
+
+
+def token_previous(tokens: Iterable[Token], *, now: datetime | None = None) -> list[Token]:
+    """The rows, each given `previous`: the older secrets of its rotation line that still work
+    (through a rotation's overlap), newest first. One query for a whole page, none without a
+    rotated row."""
+    rows = list(tokens)
+    lines = {row.origin_id for row in rows if row.origin_id is not None}
+    older: list[Token] = []
+    if lines:
+        older = list(
+            Token.objects.filter(
+                working(now or timezone.now()),
+                Q(pk__in=lines) | Q(origin_id__in=lines),
+                rotated_at__isnull=False,
+            ).order_by("-created_at", "-id")
+        )
+    for row in rows:
+        row.previous = [  # type: ignore[attr-defined]
+            token
+            for token in older
+            if (token.origin_id or token.pk) == row.origin_id and token.pk < row.pk
+        ]
+    return rows
+
+
+def token_previous_working(*, token: Token) -> list[Token]:
+    """The older secrets of the token's rotation line that still work, newest first: what
+    revoking only this one would leave working. One query (none for a token never rotated)."""
+    return token_previous([token])[0].previous  # type: ignore[attr-defined]
 
 
 def token_history(*, token: Token, limit: int = 25) -> list[AuditEvent]:

@@ -115,11 +115,12 @@ def token_links(context, token) -> dict:
 
 @register.simple_tag(takes_context=True)
 def token_title(context, token, quoted: bool = False) -> str:
-    """How an action names the token: “Name”, or on someone else's, whose it is too."""
+    """How an action names the token: “Name (tsr_pat_abc…)”, or on someone else's, whose it is
+    too. The prefix tells apart the two rows of one name that a rotation's overlap leaves."""
     name = f"“{token.name}”" if quoted else token.name
     if context["surface"].names_owner and token.owner is not None:
-        return f"{token.owner.email}’s {name}"
-    return name
+        name = f"{token.owner.email}’s {name}"
+    return f"{name} ({token.prefix}…)"
 
 
 # Where an agent's token lives: with the client, never in a file that is committed. Claude Code and
@@ -133,44 +134,70 @@ def _servers(key: str, entry: dict, **more: object) -> str:
     return json.dumps({**more, key: {"tessera": entry}}, indent=2, ensure_ascii=False)
 
 
-def _claude_code(url: str) -> list[dict]:
+def _claude_code(url: str, environment: dict) -> dict:
     """Claude Code expands `${VAR}` in a project's .mcp.json when it connects."""
     bearer = f"Bearer ${{{AGENT_VARIABLE}}}"
     server = {"type": "http", "url": url, "headers": {"Authorization": bearer}}
     # `claude mcp add-json` takes the server itself, not an "mcpServers" wrapper; single quotes
     # keep the shell from expanding the variable, so the file gets the reference.
     add_json = json.dumps(server, separators=(",", ":"))
-    return [
-        {
-            "clients": ("claude-code",),
-            "id": "agent-config-claude",
-            "title": "Claude Code: add it to this project’s .mcp.json",
-            "text": f"claude mcp add --transport http --scope project tessera {shlex.quote(url)} "
-            f"--header {shlex.quote('Authorization: ' + bearer)}",
-            "button": "Copy command",
-        },
-        {
-            "clients": ("claude-code",),
-            "id": "agent-config-claude-json",
-            "title": "Claude Code: or the same with claude mcp add-json",
-            "text": f"claude mcp add-json --scope project tessera {shlex.quote(add_json)}",
-            "button": "Copy add-json command",
-        },
-        {
-            "clients": ("claude-code",),
-            "id": "agent-config-json",
-            "title": f"Claude Code: or write .mcp.json yourself (Claude Code fills in "
-            f"${{{AGENT_VARIABLE}}} when it connects)",
-            "text": _servers("mcpServers", server),
-            "button": "Copy JSON",
-        },
-    ]
+    return {
+        "client": "claude-code",
+        "label": "Claude Code",
+        "blocks": [
+            environment,
+            {
+                "id": "agent-config-claude",
+                "title": "2. Add it to this project’s .mcp.json",
+                "file": "shell",
+                "text": f"claude mcp add --transport http --scope project tessera "
+                f"{shlex.quote(url)} --header {shlex.quote('Authorization: ' + bearer)}",
+                "button": "Copy command",
+            },
+        ],
+        "more_label": "Other ways: claude mcp add-json, or .mcp.json by hand",
+        "more": [
+            {
+                "id": "agent-config-claude-json",
+                "title": "The same with claude mcp add-json",
+                "file": "shell",
+                "text": f"claude mcp add-json --scope project tessera {shlex.quote(add_json)}",
+                "button": "Copy add-json command",
+            },
+            {
+                "id": "agent-config-json",
+                "title": f"Or write .mcp.json yourself (Claude Code fills in "
+                f"${{{AGENT_VARIABLE}}} when it connects)",
+                "file": ".mcp.json",
+                "text": _servers("mcpServers", server),
+                "button": "Copy JSON",
+            },
+        ],
+    }
 
 
-def _cursor_and_vscode(url: str) -> list[dict]:
-    """Cursor spells a variable `${env:VAR}`; VS Code prompts for the value once (`inputs`,
-    hidden as a password) and keeps it in its secret storage."""
+def _cursor(url: str, environment: dict) -> dict:
+    """Cursor spells a variable `${env:VAR}`."""
     cursor = {"url": url, "headers": {"Authorization": f"Bearer ${{env:{AGENT_VARIABLE}}}"}}
+    return {
+        "client": "cursor",
+        "label": "Cursor",
+        "blocks": [
+            {**environment, "id": "agent-config-env-cursor"},
+            {
+                "id": "agent-config-cursor",
+                "title": "2. Add it to ~/.cursor/mcp.json, or to a project’s .cursor/mcp.json",
+                "file": "mcp.json",
+                "text": _servers("mcpServers", cursor),
+                "button": "Copy Cursor JSON",
+            },
+        ],
+    }
+
+
+def _vscode(url: str) -> dict:
+    """VS Code prompts for the value once (`inputs`, hidden as a password) and keeps it in its
+    secret storage."""
     prompt = {
         "type": "promptString",
         "id": "tessera-token",
@@ -182,56 +209,65 @@ def _cursor_and_vscode(url: str) -> list[dict]:
         "url": url,
         "headers": {"Authorization": "Bearer ${input:tessera-token}"},
     }
-    return [
-        {
-            "clients": ("cursor",),
-            "id": "agent-config-cursor",
-            "title": "Cursor: ~/.cursor/mcp.json or .cursor/mcp.json",
-            "text": _servers("mcpServers", cursor),
-            "button": "Copy Cursor JSON",
-        },
-        {
-            "clients": ("vscode",),
-            "id": "agent-config-vscode",
-            "title": "VS Code: .vscode/mcp.json (it asks for the token once and keeps it hidden; "
-            "paste the token above)",
-            "text": _servers("servers", vscode, inputs=[prompt]),
-            "button": "Copy VS Code JSON",
-        },
-    ]
+    return {
+        "client": "vscode",
+        "label": "VS Code",
+        "blocks": [
+            {
+                "id": "agent-config-vscode",
+                "title": "Add it to .vscode/mcp.json. VS Code asks for the token once (paste the "
+                "token above) and keeps it hidden.",
+                "file": ".vscode/mcp.json",
+                "text": _servers("servers", vscode, inputs=[prompt]),
+                "button": "Copy VS Code JSON",
+            }
+        ],
+    }
 
 
 @register.simple_tag(takes_context=True)
-def agent_configs(context, agent, secret: str) -> list[dict]:
-    """What the one-time panel of a new agent token offers to copy: first the bare token, then
-    what matters for the client the agent was made for, then the rest. Only the token and the
-    line that exports it hold the secret; every configuration names the variable or prompts."""
+def agent_setup(context, agent, secret: str) -> dict:
+    """What the one-time panel of a new agent token offers to copy: the bare token, then one tab
+    per client (the one the agent was made for selected, and first without JavaScript). Only
+    the token and the lines that export it hold the secret; every configuration names the
+    variable or prompts for it."""
     url = str(context["mcp_url"])
     token = {
-        "clients": (),
         "id": "agent-token",
         "title": "The token",
+        "file": "token",
         "text": secret,
         "button": "Copy token",
         "wrap": True,  # one unbreakable word: it wraps rather than scrolls
     }
     environment = {
-        "clients": ("claude-code", "cursor"),
         "id": "agent-config-env",
-        "title": f"Claude Code and Cursor: set {AGENT_VARIABLE} in your shell profile or a "
-        "secret manager",
+        "title": f"1. Set {AGENT_VARIABLE} in your shell profile or a secret manager",
+        "file": "shell",
         "text": f"export {AGENT_VARIABLE}={secret}",
         "button": "Copy export line",
     }
-    generic = {
-        "clients": ("other",),
-        "id": "agent-config-url",
-        "title": "Any MCP client: the server’s address (streamable HTTP)",
-        "text": url,
-        "button": "Copy address",
-        # The template says how to send the token: `Authorization: Bearer <token>`.
-        "header": True,
+    other = {
+        "client": "other",
+        "label": "Other client",
+        "blocks": [
+            {
+                "id": "agent-config-url",
+                "title": "The server’s address (streamable HTTP)",
+                "file": "URL",
+                "text": url,
+                "button": "Copy address",
+                # The template says how to send the token: `Authorization: Bearer <token>`.
+                "header": True,
+            }
+        ],
     }
-    configs = [environment, *_claude_code(url), *_cursor_and_vscode(url), generic]
-    chosen = [c for c in configs if agent.client in c["clients"]]
-    return [token, *chosen, *(c for c in configs if agent.client not in c["clients"])]
+    tabs = [_claude_code(url, environment), _cursor(url, environment), _vscode(url), other]
+    chosen = agent.client if any(tab["client"] == agent.client for tab in tabs) else "claude-code"
+    for tab in tabs:
+        tab["selected"] = tab["client"] == chosen
+    return {
+        "token": token,
+        "tabs": tabs,
+        "panels": sorted(tabs, key=lambda tab: not tab["selected"]),
+    }

@@ -6,13 +6,16 @@
 // button's label, an error above its form), so nothing floats over the page or repeats it.
 const live = () => document.getElementById("live-region");
 let liveTimer;
-function announce(text, { error = false } = {}) {
+// A quiet notice is read out but not shown: what is on the screen already says it (a button that
+// now reads "Copied", a panel that took the focus), and a toast would only cover it.
+function announce(text, { error = false, quiet = false } = {}) {
   const region = live();
   if (!region || !text) return;
   clearTimeout(liveTimer);
   const notice = document.createElement("p");
   notice.textContent = text;
   notice.classList.toggle("is-error", error);
+  notice.classList.toggle("visually-hidden", quiet);
   region.replaceChildren(notice);
   if (!error) liveTimer = setTimeout(() => region.replaceChildren(), 6000);
 }
@@ -23,7 +26,7 @@ function announce(text, { error = false } = {}) {
 function settle(root) {
   const announced = root.querySelector?.("[data-announce]") || (root.matches?.("[data-announce]") ? root : null);
   if (announced) {
-    announce(announced.dataset.announce);
+    announce(announced.dataset.announce, { quiet: announced.hasAttribute("data-announce-quietly") });
     announced.removeAttribute("data-announce");
   }
   const asked = root.matches?.("[data-autofocus]") ? root : root.querySelector?.("[data-autofocus]");
@@ -82,7 +85,7 @@ document.addEventListener("click", async (event) => {
   clearTimeout(button.copyTimer);
   if (copied) {
     button.textContent = "Copied";
-    announce("Copied to the clipboard.");
+    announce("Copied to the clipboard.", { quiet: true });
   } else {
     selectText(source);
     button.textContent = "Select the text and copy it";
@@ -158,20 +161,83 @@ document.addEventListener("htmx:responseError", (event) =>
 document.addEventListener("htmx:sendError", (event) =>
   failed(event, "Couldn’t reach Tessera; nothing changed. Check your connection and try again."));
 
-// Busy while a request is in flight: the button says so and cannot be pressed twice.
+// Busy while a request is in flight: the button says so and cannot be pressed twice. It is
+// aria-disabled, not disabled, so it keeps the focus: after a failure the person is where they
+// were, with the error announced, and can press it again.
 document.addEventListener("htmx:beforeRequest", (event) => {
   const form = event.detail.elt.closest("form");
-  const busy = form ? form.querySelector("[type=submit]") : event.detail.elt;
+  const pressed = document.activeElement;
+  const submitter = form && pressed?.form === form && pressed.matches("[type=submit]") ? pressed : null;
+  const busy = form ? submitter || form.querySelector("[type=submit]") : event.detail.elt;
   if (!busy) return;
   busy.setAttribute("aria-busy", "true");
-  if (busy.tagName === "BUTTON") busy.disabled = true;
+  if (busy.tagName === "BUTTON") busy.setAttribute("aria-disabled", "true");
 });
 document.addEventListener("htmx:afterRequest", () => {
   document.querySelectorAll("[aria-busy=true]").forEach((element) => {
     element.removeAttribute("aria-busy");
-    if (element.tagName === "BUTTON") element.disabled = false;
+    element.removeAttribute("aria-disabled");
   });
 });
+// A second press while the first is on its way goes nowhere (htmx would queue it, and send it
+// once the first is done): stopped before htmx hears of it.
+function whileBusy(event) {
+  const busy = event.type === "submit"
+    ? event.target.querySelector?.("[aria-busy=true]")
+    : event.target.closest?.("[aria-busy=true]");
+  if (!busy) return;
+  event.preventDefault();
+  event.stopPropagation();
+}
+document.addEventListener("submit", whileBusy, true);
+document.addEventListener("click", whileBusy, true);
+
+// Tabs (the agent panel's clients): a [data-tabs] box holds a hidden [data-tab-list] of buttons,
+// each naming its panel in data-tab. Without this file every panel shows under its own heading;
+// with it, a WAI-ARIA tablist (https://www.w3.org/WAI/ARIA/apg/patterns/tabs/): one tab in the
+// Tab order, arrow keys, Home and End move between tabs and show theirs.
+function setUpTabs(root) {
+  root.querySelectorAll?.("[data-tabs]:not([data-tabs-ready])").forEach((box) => {
+    const list = box.querySelector("[data-tab-list]");
+    const tabs = [...list.querySelectorAll("[data-tab]")];
+    const panelOf = (tab) => document.getElementById(tab.dataset.tab);
+    list.setAttribute("role", "tablist");
+    tabs.forEach((tab) => {
+      const panel = panelOf(tab);
+      tab.setAttribute("role", "tab");
+      tab.setAttribute("aria-controls", panel.id);
+      panel.setAttribute("role", "tabpanel");
+      panel.setAttribute("aria-labelledby", tab.id);
+      panel.querySelector("[data-tab-heading]")?.setAttribute("hidden", "");
+    });
+    const select = (chosen) => {
+      tabs.forEach((tab) => {
+        const on = tab === chosen;
+        tab.setAttribute("aria-selected", String(on));
+        tab.tabIndex = on ? 0 : -1;
+        panelOf(tab).hidden = !on;
+      });
+    };
+    list.addEventListener("click", (event) => {
+      const tab = event.target.closest("[data-tab]");
+      if (tab) select(tab);
+    });
+    list.addEventListener("keydown", (event) => {
+      const at = tabs.indexOf(event.target);
+      const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (at < 0 || to === undefined) return;
+      event.preventDefault();
+      const tab = tabs[(to + tabs.length) % tabs.length];
+      select(tab);
+      tab.focus();
+    });
+    select(tabs.find((tab) => tab.hasAttribute("data-selected")) || tabs[0]);
+    list.hidden = false;
+    box.setAttribute("data-tabs-ready", "");
+  });
+}
+document.addEventListener("DOMContentLoaded", () => setUpTabs(document));
+document.addEventListener("htmx:load", (event) => setUpTabs(event.detail.elt));
 
 // Show a field only when another has a value: <div data-show-when="access=custom">.
 function syncDependentFields(root) {

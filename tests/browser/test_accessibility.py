@@ -49,6 +49,8 @@ SIGNED_IN = [
     "/settings/developer/tokens/{token}/revoke/",
     "/settings/developer/tokens/{token}/rotate/",
     "/settings/developer/tokens/{rotated}/",
+    # A successor whose older secret still works: the confirmation offers to end both.
+    "/settings/developer/tokens/{successor}/revoke/",
     "/settings/developer/?status=inactive",
     "/settings/developer/?q=nothing-matches",
     "/settings/developer/?q=tsr_pat_",
@@ -93,7 +95,7 @@ def world(db):
     make_token(owner=member, organization=acme, name="Member's Cursor", kind="agt")
     audit_record(event="api.write", token=token, action="POST /api/v1/projects/1/tasks", status=201)
     rotated, _ = make_token(owner=owner, organization=acme, name="Deploy")
-    token_rotate(token=rotated, by=owner, overlap=timedelta(hours=1))
+    successor, _ = token_rotate(token=rotated, by=owner, overlap=timedelta(hours=1))
     project_token, _ = project_token_create(
         project=website, by=owner, name="Status page", scopes=["projects:read"], expires_at=None
     )
@@ -119,6 +121,7 @@ def world(db):
         "token": token.pk,
         "agent": agent.pk,
         "rotated": rotated.pk,
+        "successor": successor.pk,
         "project": website.pk,
         "project_token": project_token.pk,
     }
@@ -174,6 +177,16 @@ def test_every_page_passes_axe_and_fits_the_screen(browser, live_server, world, 
             expect(page.locator("#new-token-panel")).to_be_focused()
             problems += audit(page, "the new token", width)
             shot(page, f"a11y-created-{scheme}-{width}")
+        # The list during a rotation's overlap, and revoking its successor in the row.
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto("/settings/developer/")
+            expect(page.locator("tr.previous-secret")).to_be_visible()
+            page.get_by_role("link", name="Revoke Deploy").click()
+            expect(page.locator("tr.confirming .confirm")).to_be_focused()
+            expect(page.get_by_role("button", name="Revoke both secrets")).to_be_visible()
+            problems += audit(page, "revoking a successor in its row", width)
+            shot(page, f"a11y-revoke-both-{scheme}-{width}")
         # A new agent connection's panel, and a rotated one's, at both widths.
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
@@ -184,6 +197,9 @@ def test_every_page_passes_axe_and_fits_the_screen(browser, live_server, world, 
             expect(page.locator("#new-token-panel")).to_be_focused()
             problems += audit(page, "the new agent connection", width)
             shot(page, f"a11y-agent-created-{scheme}-{width}")
+            page.get_by_role("tab", name="Claude Code").click()
+            page.get_by_text("Other ways: claude mcp add-json").click()
+            problems += audit(page, "the new agent connection, Claude Code's tab", width)
             page.goto("/settings/agents/")
             page.get_by_role("link", name=f"Rotate Agent {width}").click()
             page.get_by_role("button", name="Rotate connection").click()

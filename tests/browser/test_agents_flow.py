@@ -65,8 +65,10 @@ def test_connect_an_agent_copy_its_config_then_an_admin_revokes_it(page, live_se
     expect_clipboard(page, secret)
     export = page.locator("#agent-config-env").inner_text()
     assert export == f"export TESSERA_AGENT_TOKEN={secret}"
-    page.get_by_role("button", name="Copy export line").click()
+    page.get_by_role("button", name="Copy export line").click()  # Cursor's tab, the one chosen
     expect_clipboard(page, export)
+    page.get_by_role("tab", name="Claude Code").click()
+    page.get_by_text("Other ways: claude mcp add-json").click()
     shown = json_block.inner_text()
     page.get_by_role("button", name="Copy JSON").click()
     expect_clipboard(page, shown)

@@ -59,7 +59,8 @@ def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signe
     assert token.scopes == ["projects:read", "tasks:read"]
     assert 89 <= (token.expires_at - timezone.now()).days <= 90
     blocks = config_blocks(html)
-    # The bare token first, then the line that exports it and Claude Code (the client chosen).
+    # The bare token first, then Claude Code's tab (the client chosen): the line that exports
+    # the token, the command, then the other ways.
     assert list(blocks)[:5] == [
         "agent-token",
         "agent-config-env",
@@ -69,9 +70,10 @@ def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signe
     ]
     assert blocks["agent-token"] == secret
     assert blocks["agent-config-env"] == f"export TESSERA_AGENT_TOKEN={secret}"
-    # Those two, in the one panel, are the only places the secret is.
-    panel = html[html.index('id="new-token-panel"') : html.index("</section>")]
-    assert html.count(secret) == panel.count(secret) == 2
+    assert blocks["agent-config-env-cursor"] == blocks["agent-config-env"]  # Cursor's tab
+    # Those, in the one panel, are the only places the secret is.
+    panel = html[html.index('id="new-token-panel"') : html.index('<section id="token-table"')]
+    assert html.count(secret) == panel.count(secret) == 3
     url = "http://testserver/mcp"
     claude = {"type": "http", "url": url, "headers": {"Authorization": REFERENCE}}
     assert blocks["agent-config-claude"] == (
@@ -93,7 +95,7 @@ def test_connecting_mints_an_agent_token_shown_once_in_ready_configuration(signe
         "headers": {"Authorization": "Bearer ${input:" + prompt["id"] + "}"},
     }
     for config_id, text in blocks.items():
-        if config_id not in ("agent-token", "agent-config-env"):
+        if config_id not in ("agent-token", "agent-config-env", "agent-config-env-cursor"):
             assert secret[8:] not in json.dumps(text)  # no secret in what people commit
     again = signed_in.get(AGENTS).content.decode()
     assert secret not in again and token.prefix in again
@@ -108,8 +110,9 @@ def copy_buttons(html: str) -> dict:
     return dict(found.groups() for found in re.finditer(button, html))
 
 
-def headings(html: str) -> list[str]:
-    return [html_lib.unescape(h) for h in re.findall(r"<h3>(.*?)</h3>", html, re.S)]
+def headings(html: str, level: int = 3) -> list[str]:
+    found = re.findall(rf"<h{level}[^>]*>(.*?)</h{level}>", html, re.S)
+    return [html_lib.unescape(h) for h in found]
 
 
 def test_the_bare_token_has_its_own_copy_button_first(signed_in, org):
@@ -130,7 +133,9 @@ def test_other_clients_get_the_generic_address_and_header_before_any_client_s_sn
     assert "<code>Authorization: Bearer &lt;token&gt;</code>" in html
     first_claude = list(blocks).index("agent-config-claude")
     assert first_claude > list(blocks).index("agent-config-url")
-    assert headings(html)[1].startswith("Any MCP client")
+    # Its tab first (without JavaScript, the sections in that order), and selected.
+    assert headings(html)[1:5] == ["Other client", "Claude Code", "Cursor", "VS Code"]
+    assert 'data-tab="agent-panel-other" data-selected' in html
 
 
 def test_the_panel_s_words_hold_for_every_client(signed_in, org):
@@ -140,8 +145,11 @@ def test_the_panel_s_words_hold_for_every_client(signed_in, org):
     assert "The configurations after it only name that variable" not in text
     assert "VS Code asks for the token once and keeps its own copy" in text
     # Only Claude Code expands ${TESSERA_AGENT_TOKEN} in .mcp.json: no "any MCP client" there.
-    (title,) = [h for h in headings(html) if ".mcp.json yourself" in h]
-    assert title.startswith("Claude Code:") and "any MCP client" not in title
+    (title,) = [h for h in headings(html, 4) if ".mcp.json yourself" in h]
+    claude_code = html[
+        html.index('id="agent-panel-claude-code"') : html.index('id="agent-panel-cursor"')
+    ]
+    assert title in html_lib.unescape(claude_code) and "any MCP client" not in title
 
 
 def test_agents_and_personal_tokens_are_listed_apart(signed_in, user, org):

@@ -232,7 +232,8 @@ def test_revoke_confirmation_page_then_revoke(signed_in, user, org):
     url = f"/settings/developer/tokens/{token.pk}/revoke/"
     page = signed_in.get(url)
     assert page.status_code == 200
-    assert "Revoke “Leaky”?" in page.content.decode() and "<html" in page.content.decode()
+    html = page.content.decode()
+    assert f"Revoke “Leaky” ({token.prefix}…)?" in html and "<html" in html
     response = signed_in.post(url)
     assert response.status_code == 302 and response["Location"] == PAGE
     token.refresh_from_db()

@@ -25,6 +25,7 @@ from .revocation import (
     token_revoke_oauth,
     token_revoke_reported,
     token_revoke_self,
+    token_revoke_with_previous,
 )
 from .rotation import (
     MAX_ROTATION_OVERLAP,
@@ -56,6 +57,7 @@ __all__ = [
     "token_revoke_oauth",
     "token_revoke_reported",
     "token_revoke_self",
+    "token_revoke_with_previous",
     "token_rotate",
     "token_secret_renew",
 ]

@@ -15,6 +15,7 @@ from projects.models import Project
 
 from .. import codec, emails
 from ..models import Token, working
+from ..selectors import token_previous_working
 from .rotation import SELF, who
 
 # Leaked-token reports: at most this many strings a report, each at most this long.
@@ -52,10 +53,17 @@ def _revoke(
         if reason:
             detail["reason"] = reason
         audit_record(event=Event.TOKEN_REVOKED, token=token, actor=by, ip=ip, detail=detail)
-    by_hand_here = by is not None and (by.pk == token.owner_id or token.kind == Token.Kind.PROJECT)
-    if notify and not by_hand_here:
-        emails.token_revoked(token=token, by=by, why=why)
+    if notify:
+        _tell(token=token, by=by, why=why)
     return True
+
+
+def _tell(*, token: Token, by: User | None, why: str | None = None) -> None:
+    """Email whoever hears about a revoked token, unless its owner, or an admin acting on a
+    project token, did it."""
+    by_hand_here = by is not None and (by.pk == token.owner_id or token.kind == Token.Kind.PROJECT)
+    if not by_hand_here:
+        emails.token_revoked(token=token, by=by, why=why)
 
 
 def token_revoke(*, token: Token, by: User | None = None) -> bool:
@@ -67,6 +75,28 @@ def token_revoke(*, token: Token, by: User | None = None) -> bool:
     """
     label = "incident" if by is None else who(token, by)
     return _revoke(token=token, by=by, label=label)
+
+
+# The audit's reason for an older secret ended together with its successor.
+WITH_SUCCESSOR = "ended with its successor"
+
+
+def token_revoke_with_previous(*, token: Token, by: User | None = None) -> int:
+    """Revoke the token and the older secrets of its rotation line that still work through a
+    rotation's overlap (tokens.selectors.token_previous_working): one action, all or none,
+    each audited and emailed as token_revoke would. How many were revoked."""
+    label = "incident" if by is None else who(token, by)
+    older = token_previous_working(token=token)
+    with transaction.atomic():
+        ended = [t for t in [token] if _revoke(token=t, by=by, label=label, notify=False)]
+        ended += [
+            old
+            for old in older
+            if _revoke(token=old, by=by, label=label, reason=WITH_SUCCESSOR, notify=False)
+        ]
+    for revoked in ended:
+        _tell(token=revoked, by=by)
+    return len(ended)
 
 
 def token_revoke_self(*, token: Token, ip: str | None = None) -> bool:
