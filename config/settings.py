@@ -102,6 +102,8 @@ PAGE_MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionActivityMiddleware",
+    # Inside the session and messages: a POST that met login_required keeps what was typed.
+    "accounts.middleware.SessionEndedMiddleware",
 ]
 MIDDLEWARE_BY_PATH = [
     (API_PREFIX, [*TOKEN_MIDDLEWARE, "api.middleware.ApiConventionsMiddleware"]),
