@@ -269,6 +269,7 @@ ACCOUNT_FORMS = {
     "login": "accounts.forms.SignInForm",
     "signup": "accounts.forms.SignUpForm",
     "change_password": "accounts.forms.PasswordChangeForm",
+    "reauthenticate": "accounts.forms.PasswordReauthenticateForm",
 }
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
@@ -307,6 +308,11 @@ ALLAUTH_RATE_LIMIT_IPV6_PREFIX = 64
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Tessera"
+MFA_FORMS = {
+    "authenticate": "accounts.forms.SecondFactorForm",
+    "reauthenticate": "accounts.forms.CodeReauthenticateFocusForm",
+    "activate_totp": "accounts.forms.TotpActivateForm",
+}
 # allauth otherwise forbids adding an address to a two-factor account, which would leave such
 # accounts unable to change email. Sign-in already needs a verified address, and a new address
 # replaces the old one only once verified (ACCOUNT_CHANGE_EMAIL).
