@@ -1,7 +1,6 @@
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from allauth.usersessions.models import UserSession
-from allauth.usersessions.views import list_usersessions
+from allauth.usersessions.views import ListUserSessionsView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -12,6 +11,7 @@ from orgs.selectors import membership_list, organization_list_requiring_two_fact
 
 from .decorators import recent_sign_in_required, stashed_form_data
 from .forms import ExpiryRemindersForm
+from .selectors import session_list
 from .services import user_set_expiry_reminders
 
 
@@ -36,7 +36,6 @@ def security(request):
         a.wrap() for a in Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN)
     ]
     codes = authenticators.get(Authenticator.Type.RECOVERY_CODES)
-    sessions = UserSession.objects.purge_and_list(user)
     return render(
         request,
         "accounts/security.html",
@@ -46,8 +45,7 @@ def security(request):
             "totp": authenticators.get(Authenticator.Type.TOTP),
             "passkeys": passkeys,
             "unused_codes": len(codes.wrap().get_unused_codes()) if codes else None,
-            "sessions": sessions,
-            "current_session": request.session.session_key,
+            "sessions": session_list(user=user, current_key=request.session.session_key),
             "events": security_events(user=user),
             "required_by": list(organization_list_requiring_two_factor(user=user)),
             "reminders_form": ExpiryRemindersForm(
@@ -74,6 +72,20 @@ def expiry_reminders(request):
         state = "on" if enabled else "off"
         messages.success(request, f"Token expiry reminders are {state}.")
     return redirect("security")
+
+
+class SessionListView(ListUserSessionsView):
+    """allauth's sessions page with the rows Settings → Security shows: "Chrome on Linux",
+    this session first."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        key = self.request.session.session_key
+        context["sessions"] = session_list(user=self.request.user, current_key=key)
+        return context
+
+
+list_usersessions = SessionListView.as_view()
 
 
 @login_required
