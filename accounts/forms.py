@@ -3,6 +3,7 @@ from allauth.account.forms import ChangePasswordForm, LoginForm, ReauthenticateF
 from allauth.mfa.base.forms import AuthenticateForm
 from allauth.mfa.base.forms import ReauthenticateForm as CodeReauthenticateForm
 from allauth.mfa.totp.forms import ActivateTOTPForm
+from allauth.mfa.webauthn.forms import AddWebAuthnForm
 from django import forms
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -130,3 +131,24 @@ class SecondFactorForm(FocusFieldMixin, AuthenticateForm):
 class TotpActivateForm(FocusFieldMixin, ActivateTOTPForm):
     focus_field = "code"
 
+
+class PasskeyAddForm(AddWebAuthnForm):
+    """A new passkey can sign in by itself unless the person says otherwise: allauth leaves
+    that box unticked, which made a key that only ever works after the password."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "passwordless" in self.fields:
+            self.fields["passwordless"].initial = True
+
+    def clean(self) -> dict:
+        """A key added with the box unticked was asked for as a second factor only; browsers
+        often leave credProps.rk unsaid then, so record it, for the lists to say why such a key
+        cannot sign in by itself (allauth reads it as `is_passwordless`)."""
+        cleaned = super().clean()
+        credential = cleaned.get("credential")
+        if isinstance(credential, dict) and not cleaned.get("passwordless"):
+            results = credential.setdefault("clientExtensionResults", {}) or {}
+            credential["clientExtensionResults"] = results
+            results["credProps"] = {"rk": False, **(results.get("credProps") or {})}
+        return cleaned

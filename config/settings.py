@@ -40,7 +40,8 @@ SECRET_KEY = env("SECRET_KEY") or local_secret_key(BASE_DIR / "var" / "secret-ke
 
 # Where people reach Tessera, for links in emails sent outside a request (reminders, alerts):
 # by default where `make run` serves it, on PORT.
-SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}")
+# localhost rather than 127.0.0.1: passkeys need a host name (WebAuthn refuses IP addresses).
+SITE_URL = env("SITE_URL", f"http://localhost:{env('PORT', '8000')}")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -312,6 +313,7 @@ MFA_FORMS = {
     "authenticate": "accounts.forms.SecondFactorForm",
     "reauthenticate": "accounts.forms.CodeReauthenticateFocusForm",
     "activate_totp": "accounts.forms.TotpActivateForm",
+    "add_webauthn": "accounts.forms.PasskeyAddForm",
 }
 # allauth otherwise forbids adding an address to a two-factor account, which would leave such
 # accounts unable to change email. Sign-in already needs a verified address, and a new address
