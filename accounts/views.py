@@ -1,10 +1,12 @@
+from allauth.account.internal.flows.email_verification import send_verification_email_at_login
+from allauth.account.internal.stagekit import unstash_login
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.views import ListUserSessionsView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.selectors import security_events
 from orgs.selectors import membership_list, organization_list_requiring_two_factor
@@ -113,6 +115,24 @@ def too_many_requests(request, exception=None, *, retry_after: int = 60):
     response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+@require_POST
+def verification_resend(request):
+    """Resend on "Verify your email address": a new link for the sign-up or sign-in waiting in
+    this browser, through allauth's own sending (and its limit of one every 3 minutes). An
+    address that already had an account gets what sign-up sent it, so nothing tells them apart."""
+    login = None if request.user.is_authenticated else unstash_login(request, peek=True)
+    if login is None:
+        messages.info(request, "Sign in to get a new verification link.")
+        return redirect("account_login")
+    if not send_verification_email_at_login(request, login):
+        messages.info(
+            request,
+            "A link went out less than 3 minutes ago. Check your inbox and spam folder, "
+            "or try again in a few minutes.",
+        )
+    return redirect("account_email_verification_sent")
 
 
 @require_GET
