@@ -16,6 +16,12 @@ from .views import too_many_requests
 class AccountAdapter(DefaultAccountAdapter):
     """Where Tessera's account rules meet allauth's flows."""
 
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": "This email and password are not correct together. Check "
+        "both, or reset your password below.",
+    }
+
     def get_client_ip(self, request) -> str:
         # One answer for sign-in throttles, token last use and the audit log (TRUSTED_PROXY_HOPS).
         return client_ip(request.META) or "0.0.0.0"  # noqa: S104 (a key, not a bind address)
