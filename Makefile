@@ -23,12 +23,14 @@ $(VENV)/.installed: $(BIN)/python requirements-dev.txt client/pyproject.toml
 
 install: $(VENV)/.installed
 
+# Served as localhost, not 127.0.0.1: WebAuthn refuses an IP address, so no passkey could be added
+# there. Django binds the name to 127.0.0.1, so http://127.0.0.1:$(PORT) answers too.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@# The server and the task worker (core/supervise.py): Ctrl-C stops both, as does either ending.
 	PORT=$(PORT) DEBUG=$${DEBUG:-1} $(BIN)/python -m core.supervise \
-	  "$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)" "$(BIN)/python manage.py worker"
+	  "$(BIN)/python manage.py runserver localhost:$(PORT)" "$(BIN)/python manage.py worker"
 
 # Browser tests drive Debian's Chromium; install it when missing and we are root.
 chromium:

@@ -34,6 +34,12 @@ QUEUED_EMAILS = {
 class AccountAdapter(DefaultAccountAdapter):
     """Where Tessera's account rules meet allauth's flows."""
 
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": "This email and password are not correct together. Check "
+        "both, or reset your password below.",
+    }
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """The notices in QUEUED_EMAILS go to a background task; the rest as allauth sends them."""
         if template_prefix not in QUEUED_EMAILS:

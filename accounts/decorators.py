@@ -54,6 +54,12 @@ def stashed_form_data(request) -> QueryDict | None:
     return data
 
 
+def stash_post(request) -> None:
+    """Keep what was posted (without its CSRF token) for `stashed_form_data` at the same path."""
+    fields = {k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"}
+    request.session[STASHED_FORM] = {"path": request.path, "data": fields}
+
+
 def reauthenticate_url(request, back: str) -> str:
     methods = get_adapter(request).get_reauthentication_methods(request.user)
     url = methods[0]["url"] if methods else reverse("account_login")
@@ -79,10 +85,7 @@ def recent_sign_in_required(view=None, *, to_read: bool = True):
         if signed_in_recently(request) or (reading and not to_read):
             return view(request, *args, **kwargs)
         if request.method == "POST":
-            fields = {
-                k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"
-            }
-            request.session[STASHED_FORM] = {"path": request.path, "data": fields}
+            stash_post(request)
             back = request.path
         else:
             back = request.get_full_path()

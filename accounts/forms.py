@@ -1,5 +1,9 @@
 from allauth.account.adapter import get_adapter
-from allauth.account.forms import ChangePasswordForm, LoginForm, SignupForm
+from allauth.account.forms import ChangePasswordForm, LoginForm, ReauthenticateForm, SignupForm
+from allauth.mfa.base.forms import AuthenticateForm
+from allauth.mfa.base.forms import ReauthenticateForm as CodeReauthenticateForm
+from allauth.mfa.totp.forms import ActivateTOTPForm
+from allauth.mfa.webauthn.forms import AddWebAuthnForm
 from django import forms
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -9,8 +13,23 @@ from django.urls import reverse
 from orgs.services import organization_create
 
 
-class SignInForm(LoginForm):
+class FocusFieldMixin(forms.Form):
+    """A page with one job opens with the focus in its field (WCAG 2.4.3), so typing starts at
+    once. After an invalid submit the error summary takes the focus instead
+    (templates/forms/error_summary.html), so the field is left alone then."""
+
+    focus_field: str
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields[self.focus_field].widget.attrs["autofocus"] = True
+
+
+class SignInForm(FocusFieldMixin, LoginForm):
     """allauth's sign-in; the page links to password reset itself, under the button."""
+
+    focus_field = "login"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,6 +89,13 @@ class PasswordChangeForm(ChangePasswordForm):
     """allauth's password change, whose current password is checked like a re-authentication:
     wrong ones count against the account's sign-in limit and alert the owner after a few."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page's own words, so the error summary names the fields as their labels do.
+        self.fields["oldpassword"].label = "Current password"
+        self.fields["password1"].label = "New password"
+        self.fields["password2"].label = "Confirm new password"
+
     def clean_oldpassword(self) -> str:
         password = self.cleaned_data.get("oldpassword", "")
         if self.user is None or not get_adapter().reauthenticate(self.user, password):
@@ -88,3 +114,41 @@ class ExpiryRemindersForm(forms.Form):
             "Never the token itself."
         ),
     )
+
+
+class PasswordReauthenticateForm(FocusFieldMixin, ReauthenticateForm):
+    focus_field = "password"
+
+
+class CodeReauthenticateFocusForm(FocusFieldMixin, CodeReauthenticateForm):
+    focus_field = "code"
+
+
+class SecondFactorForm(FocusFieldMixin, AuthenticateForm):
+    focus_field = "code"
+
+
+class TotpActivateForm(FocusFieldMixin, ActivateTOTPForm):
+    focus_field = "code"
+
+
+class PasskeyAddForm(AddWebAuthnForm):
+    """A new passkey can sign in by itself unless the person says otherwise: allauth leaves
+    that box unticked, which made a key that only ever works after the password."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "passwordless" in self.fields:
+            self.fields["passwordless"].initial = True
+
+    def clean(self) -> dict:
+        """A key added with the box unticked was asked for as a second factor only; browsers
+        often leave credProps.rk unsaid then, so record it, for the lists to say why such a key
+        cannot sign in by itself (allauth reads it as `is_passwordless`)."""
+        cleaned = super().clean()
+        credential = cleaned.get("credential")
+        if isinstance(credential, dict) and not cleaned.get("passwordless"):
+            results = credential.setdefault("clientExtensionResults", {}) or {}
+            credential["clientExtensionResults"] = results
+            results["credProps"] = {"rk": False, **(results.get("credProps") or {})}
+        return cleaned

@@ -1,17 +1,19 @@
+from allauth.account.internal.flows.email_verification import send_verification_email_at_login
+from allauth.account.internal.stagekit import unstash_login
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from allauth.usersessions.models import UserSession
-from allauth.usersessions.views import list_usersessions
+from allauth.usersessions.views import ListUserSessionsView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.selectors import security_events
 from orgs.selectors import membership_list, organization_list_requiring_two_factor
 
 from .decorators import recent_sign_in_required, stashed_form_data
 from .forms import ExpiryRemindersForm
+from .selectors import session_list
 from .services import user_set_expiry_reminders
 
 
@@ -36,7 +38,6 @@ def security(request):
         a.wrap() for a in Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN)
     ]
     codes = authenticators.get(Authenticator.Type.RECOVERY_CODES)
-    sessions = UserSession.objects.purge_and_list(user)
     return render(
         request,
         "accounts/security.html",
@@ -46,8 +47,7 @@ def security(request):
             "totp": authenticators.get(Authenticator.Type.TOTP),
             "passkeys": passkeys,
             "unused_codes": len(codes.wrap().get_unused_codes()) if codes else None,
-            "sessions": sessions,
-            "current_session": request.session.session_key,
+            "sessions": session_list(user=user, current_key=request.session.session_key),
             "events": security_events(user=user),
             "required_by": list(organization_list_requiring_two_factor(user=user)),
             "reminders_form": ExpiryRemindersForm(
@@ -76,6 +76,20 @@ def expiry_reminders(request):
     return redirect("security")
 
 
+class SessionListView(ListUserSessionsView):
+    """allauth's sessions page with the rows Settings → Security shows: "Chrome on Linux",
+    this session first."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        key = self.request.session.session_key
+        context["sessions"] = session_list(user=self.request.user, current_key=key)
+        return context
+
+
+list_usersessions = SessionListView.as_view()
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @recent_sign_in_required(to_read=False)
@@ -101,6 +115,24 @@ def too_many_requests(request, exception=None, *, retry_after: int = 60):
     response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+@require_POST
+def verification_resend(request):
+    """Resend on "Verify your email address": a new link for the sign-up or sign-in waiting in
+    this browser, through allauth's own sending (and its limit of one every 3 minutes). An
+    address that already had an account gets what sign-up sent it, so nothing tells them apart."""
+    login = None if request.user.is_authenticated else unstash_login(request, peek=True)
+    if login is None:
+        messages.info(request, "Sign in to get a new verification link.")
+        return redirect("account_login")
+    if not send_verification_email_at_login(request, login):
+        messages.info(
+            request,
+            "A link went out less than 3 minutes ago. Check your inbox and spam folder, "
+            "or try again in a few minutes.",
+        )
+    return redirect("account_email_verification_sent")
 
 
 @require_GET

@@ -40,7 +40,8 @@ SECRET_KEY = env("SECRET_KEY") or local_secret_key(BASE_DIR / "var" / "secret-ke
 
 # Where people reach Tessera, for links in emails sent outside a request (reminders, alerts):
 # by default where `make run` serves it, on PORT.
-SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}")
+# localhost rather than 127.0.0.1: passkeys need a host name (WebAuthn refuses IP addresses).
+SITE_URL = env("SITE_URL", f"http://localhost:{env('PORT', '8000')}")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -105,6 +106,8 @@ PAGE_MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionActivityMiddleware",
+    # Inside the session and messages: a POST that met login_required keeps what was typed.
+    "accounts.middleware.SessionEndedMiddleware",
 ]
 MIDDLEWARE_BY_PATH = [
     (API_PREFIX, [*TOKEN_MIDDLEWARE, "api.middleware.ApiConventionsMiddleware"]),
@@ -272,6 +275,7 @@ ACCOUNT_FORMS = {
     "login": "accounts.forms.SignInForm",
     "signup": "accounts.forms.SignUpForm",
     "change_password": "accounts.forms.PasswordChangeForm",
+    "reauthenticate": "accounts.forms.PasswordReauthenticateForm",
 }
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
@@ -310,6 +314,12 @@ ALLAUTH_RATE_LIMIT_IPV6_PREFIX = 64
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Tessera"
+MFA_FORMS = {
+    "authenticate": "accounts.forms.SecondFactorForm",
+    "reauthenticate": "accounts.forms.CodeReauthenticateFocusForm",
+    "activate_totp": "accounts.forms.TotpActivateForm",
+    "add_webauthn": "accounts.forms.PasskeyAddForm",
+}
 # allauth otherwise forbids adding an address to a two-factor account, which would leave such
 # accounts unable to change email. Sign-in already needs a verified address, and a new address
 # replaces the old one only once verified (ACCOUNT_CHANGE_EMAIL).

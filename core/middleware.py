@@ -76,7 +76,12 @@ class HtmxRedirectMiddleware(Middleware):
             and 300 <= response.status_code < 400
             and response.has_header("Location")
         ):
-            return HttpResponseClientRedirect(self._back_to_the_page(request, response["Location"]))
+            redirect = HttpResponseClientRedirect(
+                self._back_to_the_page(request, response["Location"])
+            )
+            # What the redirect set (a new session, a message for the next page) still lands.
+            redirect.cookies = response.cookies
+            return redirect
         return response
 
     @staticmethod

@@ -308,8 +308,12 @@ document.addEventListener("allauth.error", (event) => {
   if (!box) return;
   event.preventDefault();
   const name = event.detail?.exception?.name;
-  box.textContent = name === "NotAllowedError"
-    ? "The passkey prompt was closed or timed out. Try again when you are ready."
+  // An IP address cannot be a WebAuthn relying party: http://127.0.0.1 refuses every passkey.
+  const onIp = /^[\d.]+$|^\[/.test(location.hostname);
+  box.textContent = name === "SecurityError" && onIp
+    ? `Passkeys need a name, not an IP address: open ${location.protocol}//localhost${location.port ? ":" + location.port : ""}${location.pathname} instead.`
+    : name === "NotAllowedError"
+    ? box.dataset.notAllowed || "The passkey prompt was closed or timed out. Try again when you are ready."
     : name === "InvalidStateError"
       ? "This device already has a passkey for your account."
       : "Your browser could not use a passkey here. Try again, or use another way.";

@@ -86,9 +86,7 @@ def test_a_wrong_password_is_a_form_error(client, db):
     make_user(email="ada@example.com")
     response = client.post("/accounts/login/", {"login": "ada@example.com", "password": "nope"})
     assert response.status_code == 200
-    assert "The email address and/or password you specified are not correct." in (
-        response.content.decode()
-    )
+    assert "This email and password are not correct together." in response.content.decode()
 
 
 def test_an_unverified_address_cannot_sign_in_and_gets_a_new_link(client, db):

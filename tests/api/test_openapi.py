@@ -37,7 +37,7 @@ def test_site_url_follows_port_when_it_is_not_set():
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         env=env, capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
-    assert shown.stdout.strip() == "http://127.0.0.1:18532"
+    assert shown.stdout.strip() == "http://localhost:18532"  # a name: passkeys refuse IPs
     env["SITE_URL"] = "https://tessera.example.com"
     chosen = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],

@@ -121,7 +121,7 @@ def test_sign_up_confirm_then_every_account_page(page, shot, settings, browser, 
     looks_right(page, shot, "password-change", "Change password")
     page.get_by_label("Current password").fill("not it")
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_text("Please type your current password.")).to_be_visible()
+    expect(page.get_by_text("Please type your current password.", exact=True)).to_be_visible()
     looks_right(page, shot, "password-change-errors", "Change password")
 
     page.goto("/accounts/email/")

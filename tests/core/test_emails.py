@@ -46,7 +46,7 @@ def test_every_email_has_an_html_part_that_escapes_what_people_typed(user, org):
     assert "“<b>Build</b> & deploy”" in message.body  # the text part as typed
     html = html_of(message)
     assert "&lt;b&gt;Build&lt;/b&gt; &amp; deploy" in html and "<b>Build</b>" not in html
-    assert f'href="http://127.0.0.1:8000/settings/developer/tokens/{token.pk}/"' in html
+    assert f'href="http://localhost:8000/settings/developer/tokens/{token.pk}/"' in html
 
 
 def test_allauths_emails_speak_as_tessera_with_the_real_address(client, db, settings):
@@ -58,7 +58,7 @@ def test_allauths_emails_speak_as_tessera_with_the_real_address(client, db, sett
     )
     (message,) = mail.outbox
     assert message.subject == "Tessera: Confirm your email address to finish signing up"
-    assert "Hello from" not in message.body and "127.0.0.1:8000" not in message.body
+    assert "Hello from" not in message.body and "localhost:8000" not in message.body
     assert "http://tessera.test/accounts/confirm-email/" in message.body
     assert message.body.rstrip().endswith("— Tessera\nhttp://tessera.test")
     assert "http://tessera.test/accounts/confirm-email/" in html_of(message)
