@@ -82,8 +82,9 @@ def test_a_failed_send_is_retried_at_1_5_and_30_minutes_then_given_up(
     for waited, delay in [(0, 60), (60, 300), (360, 1800)]:
         frozen.move_to(started + timedelta(seconds=waited))
         assert work(monkeypatch) == 1
-        retry = tasks("send_email")[-1]
-        assert retry.status == TaskResultStatus.READY
+        # The one waiting (a retry can share its enqueue time with the attempt before it, so
+        # the queue's order cannot tell them apart on PostgreSQL).
+        (retry,) = [t for t in tasks("send_email") if t.status == TaskResultStatus.READY]
         assert retry.run_after == timezone.now() + timedelta(seconds=delay)
         frozen.shift(timedelta(seconds=delay - 1))
         assert work(monkeypatch) == 0  # not before its time
@@ -92,7 +93,7 @@ def test_a_failed_send_is_retried_at_1_5_and_30_minutes_then_given_up(
         assert work(monkeypatch) == 1  # the fourth attempt fails too: given up
     assert "Gave up sending email notice:7 after 4 attempt(s)" in caplog.text
     attempts = tasks("send_email")
-    assert [t.args_kwargs["kwargs"]["attempt"] for t in attempts[1:]] == [2, 3, 4]
+    assert sorted(t.args_kwargs["kwargs"].get("attempt", 1) for t in attempts) == [1, 2, 3, 4]
     assert {t.status for t in attempts} == {TaskResultStatus.FAILED}
     frozen.shift(timedelta(days=1))
     assert work(monkeypatch) == 0 and mail.outbox == []
