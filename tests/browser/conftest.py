@@ -100,3 +100,43 @@ def sign_in(page, email: str, password: str = PASSWORD, *, lands_on: str | None 
     page.get_by_role("button", name="Sign in", exact=True).click()
     if lands_on:
         page.wait_for_url(f"**{lands_on}")
+
+
+def add_virtual_authenticator(page) -> None:
+    """A platform authenticator in Chromium (DevTools' WebAuthn domain) that holds passkeys and
+    verifies its user, so passkey tests need no person."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+
+
+@pytest.fixture
+def member(db):
+    """A member of Acme, for the agent flow's tests."""
+    from orgs.models import Role
+    from tests.factories import make_org, make_user
+
+    user = make_user(email="member@acme.test")
+    make_org(name="Acme", members={user: Role.MEMBER})
+    return user
+
+
+def connect(page, client: str, name: str = "My agent") -> None:
+    """Connect an agent for `client` through the form, and wait for its one-time panel (which
+    also takes the focus, where JavaScript runs)."""
+    page.goto("/settings/agents/new")
+    page.get_by_label(client, exact=True).check()
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Connect agent").click()
+    expect(page.locator("#new-token-panel")).to_be_visible()

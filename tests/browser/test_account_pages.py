@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.factories import PASSWORD, make_user
 from tests.factories import sign_in as force_sign_in
 
-from .conftest import sign_in
+from .conftest import add_virtual_authenticator, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,23 +40,6 @@ def emailed_link(to: str, path: str) -> str:
     """The path of the newest link to `path` emailed to `to` (the live server shares the outbox)."""
     message = [m for m in mail.outbox if m.to == [to]][-1]
     return re.search(rf"https?://[^/\s]+({re.escape(path)}\S+/)", message.body).group(1)
-
-
-def add_virtual_authenticator(page) -> None:
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
 
 
 def test_signed_out_pages(page, shot, settings):

@@ -16,6 +16,8 @@ from playwright.sync_api import expect
 
 from tokens.models import Token
 
+from .conftest import add_virtual_authenticator
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "nia@example.com"
@@ -26,23 +28,13 @@ def link_in(message, path: str) -> str:
     return re.search(rf"http://[^/\s]+({path}\S+)", message.body).group(1)
 
 
-def virtual_authenticator(page) -> None:
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {"options": {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                     "hasUserVerification": True, "isUserVerified": True}},
-    )  # fmt: skip
-
-
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
 
 
 def test_sign_up_verify_two_factors_passkey_and_sudo_mode(page, live_server, shot):
-    virtual_authenticator(page)
+    add_virtual_authenticator(page)
 
     # Sign up, then confirm the emailed link.
     page.goto("/accounts/signup/")

@@ -5,28 +5,11 @@ button inside it. Without JavaScript every client's section shows. And how tall 
 import pytest
 from playwright.sync_api import expect
 
-from orgs.models import Role
-from tests.factories import make_org, make_user
-
-from .conftest import expect_clipboard, sign_in
+from .conftest import connect, expect_clipboard, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CLIENTS = ["Claude Code", "Cursor", "VS Code", "Other client"]
-
-
-@pytest.fixture
-def member(db):
-    user = make_user(email="member@acme.test")
-    make_org(name="Acme", members={user: Role.MEMBER})
-    return user
-
-
-def connect(page, client: str, name: str = "My agent") -> None:
-    page.goto("/settings/agents/new")
-    page.get_by_label(client, exact=True).check()
-    page.get_by_label("Name").fill(name)
-    page.get_by_role("button", name="Connect agent").click()
 
 
 def expect_selected(page, chosen: str) -> None:

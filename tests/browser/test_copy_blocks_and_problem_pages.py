@@ -6,30 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from core.problems import PROBLEMS
-from orgs.models import Role
-from tests.factories import make_org, make_user
 
-from .conftest import expect_clipboard, sign_in
+from .conftest import connect, expect_clipboard, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def member(db):
-    user = make_user(email="member@acme.test")
-    make_org(name="Acme", members={user: Role.MEMBER})
-    return user
-
-
-def connect(page, client: str, name: str = "My agent") -> None:
-    """Connect an agent for `client` through the form, and wait for its one-time panel."""
-    page.goto("/settings/agents/new")
-    page.get_by_label(client, exact=True).check()
-    page.get_by_label("Name").fill(name)
-    page.get_by_role("button", name="Connect agent").click()
-    expect(page.locator("#new-token-panel")).to_be_focused()
 
 
 def box(locator) -> dict:

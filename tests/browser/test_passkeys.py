@@ -9,26 +9,9 @@ from playwright.sync_api import expect
 
 from tests.factories import make_user
 
-from .conftest import sign_in
+from .conftest import add_virtual_authenticator, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def virtual_authenticator(page) -> None:
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
 
 
 def add_passkey(page, name: str, *, sign_in_capable: bool | None = None) -> None:
@@ -43,7 +26,7 @@ def add_passkey(page, name: str, *, sign_in_capable: bool | None = None) -> None
 
 def test_a_passkey_added_as_the_form_stands_signs_in_by_itself(page):
     make_user(email="ada@example.com")
-    virtual_authenticator(page)
+    add_virtual_authenticator(page)
     sign_in(page, "ada@example.com")
     page.goto("/accounts/2fa/webauthn/add/")
     expect(page.get_by_label(re.compile("without a password"))).to_be_checked()
@@ -58,7 +41,7 @@ def test_a_passkey_added_as_the_form_stands_signs_in_by_itself(page):
 
 def test_a_second_factor_only_key_says_why_it_cannot_sign_in(page):
     make_user(email="ada@example.com")
-    virtual_authenticator(page)
+    add_virtual_authenticator(page)
     sign_in(page, "ada@example.com")
     add_passkey(page, "YubiKey", sign_in_capable=False)
     page.goto("/settings/security/")
