@@ -5,7 +5,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils.functional import SimpleLazyObject
 
 from core.http import client_ip, is_mcp_path
-from core.metrics import AUTHENTICATIONS, REFUSALS
+from core.metrics import ACCEPTED, AUTHENTICATIONS, REFUSALS
 from core.problems import refusal, service_unavailable
 
 from .authentication import AuthenticationFailed, TooManyFailures, token_authenticate
@@ -59,7 +59,7 @@ class BearerTokenMiddleware:
                 AUTHENTICATIONS.labels("error", "service-unavailable").inc()
                 logger.warning("Database unreachable while authenticating a token", exc_info=True)
                 return service_unavailable(mcp=mcp)
-            AUTHENTICATIONS.labels("accepted", "").inc()
+            ACCEPTED.inc()
             request.token = token
             if token.owner_id is not None:  # a project token acts as no person
                 request.user = SimpleLazyObject(lambda: token.owner)
