@@ -238,7 +238,6 @@ class ApiConventionsMiddleware:
                 action=f"{method} {request.path_info}",
                 status=status,
                 ip=client_ip(request.META),
-                request_id=getattr(request, "request_id", ""),
             )
         except DatabaseError:
             logger.exception("Could not record an API write in the audit log")

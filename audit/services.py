@@ -75,10 +75,11 @@ def audit_record(
 
 
 def audit_write(
-    *, token: Recorded, via: str, action: str, status: int, ip: str | None, request_id: str = ""
+    *, token: Recorded, via: str, action: str, status: int, ip: str | None
 ) -> AuditEvent:
     """A write attempted with a token, allowed or refused: the one record REST and MCP share.
-    `via` is "api" (action: method and path) or "mcp" (action: the tool)."""
+    `via` is "api" (action: method and path) or "mcp" (action: the tool); audit_record adds the
+    request's id."""
     return audit_record(
         event=Event.MCP_WRITE if via == "mcp" else Event.API_WRITE,
         token=token,
@@ -86,7 +87,6 @@ def audit_write(
         action=action,
         status=status,
         ip=ip,
-        detail={"request_id": request_id} if request_id else None,
     )
 
 

@@ -119,7 +119,6 @@ def _call(request, params: dict) -> dict:
             action=f"tool {tool.name}",
             status=status,
             ip=client_ip(request.META),
-            request_id=getattr(request, "request_id", ""),
         )
     return result
 

@@ -33,7 +33,7 @@ from core.http import MCP_PATH
 from tokens import codec
 
 from . import services
-from .clients import ClientMetadataError, client_get, redirect_uri_matches
+from .clients import client_get, redirect_uri_matches
 from .models import AuthorizationCode, Client, RefreshToken
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
@@ -106,24 +106,18 @@ class Validator(RequestValidator):
     def authenticate_client_id(
         self, client_id: str, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
-        # The token and revocation endpoints: a client known already, never a fetch.
-        if not isinstance(client_id, str) or not client_id:
-            return False
-        request.client = client_get(client_id=client_id, fetch=False)
-        return request.client is not None
+        return self.validate_client_id(client_id, request)
 
     def validate_client_id(
         self, client_id: str, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
+        # A client known already, never a fetch: the approval page fetches a metadata document
+        # first, and explains there when it cannot be used (oauth.views); the token and
+        # revocation endpoints, which anyone may call, never make Tessera fetch.
         if not isinstance(client_id, str) or not client_id:
             return False
-        try:
-            client = client_get(client_id=client_id)
-        except ClientMetadataError as exc:
-            request.client_problem = exc.description
-            return False
-        request.client = client
-        return client is not None
+        request.client = client_get(client_id=client_id, fetch=False)
+        return request.client is not None
 
     def validate_redirect_uri(
         self, client_id: str, redirect_uri: str, request: Request, *args: Any, **kwargs: Any

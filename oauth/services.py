@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2.rfc6749 import errors
@@ -221,8 +221,7 @@ def connection_revoke_by_secret(*, secret: str, client: Client | None) -> None:
         ):
             connection = None
     if connection is not None:
-        with transaction.atomic():
-            token_revoke_oauth(token=connection, reason="client", ip=_context()["ip"])
+        token_revoke_oauth(token=connection, reason="client", ip=_context()["ip"])
 
 
 def connections_reported(*, digests: list[str], **kwargs: Any) -> list[Token]:
