@@ -18,14 +18,24 @@ def _stop(processes: list[subprocess.Popen], sig: int = signal.SIGINT, grace: fl
     """Send `sig` to each command's process group, then kill what is left after `grace` seconds."""
     for process in processes:
         if process.poll() is None:
-            os.killpg(process.pid, sig)
+            _signal_group(process, sig)
     deadline = time.monotonic() + grace
     for process in processes:
         try:
             process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _signal_group(process, signal.SIGKILL)
             process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    """Signal a command's process group or, when it has none (a Ctrl-C that came while it was
+    being started can reach it before it makes its group), the command itself."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        if process.poll() is None:
+            process.send_signal(sig)
 
 
 def main(commands: list[str]) -> int:

@@ -17,6 +17,7 @@ from django.tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from core.models import ScheduledRun
+from core.supervise import _stop
 from tests.factories import make_token
 
 ROOT = Path(django_settings.BASE_DIR)
@@ -92,8 +93,37 @@ def test_the_supervisor_stops_every_command_when_one_ends():
 def test_the_supervisor_stops_every_command_on_ctrl_c():
     supervisor = supervise("sleep 60", "sleep 60")
     children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children")
+
+    def started() -> int:
+        names = [Path(f"/proc/{pid}/comm") for pid in children.read_text().split()]
+        return sum(1 for name in names if name.exists() and name.read_text().strip() == "sleep")
+
     deadline = time.monotonic() + 10
-    while len(children.read_text().split()) < 2 and time.monotonic() < deadline:
-        pass  # until both have started (its signal handlers are set by then)
+    while started() < 2 and time.monotonic() < deadline:
+        pass  # until both run `sleep` (its signal handlers are set by then)
     os.killpg(supervisor.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
     assert supervisor.wait(timeout=10) == 0
+
+
+def test_a_ctrl_c_while_the_commands_start_still_stops_them_all():
+    children = []
+    for step in range(20):
+        supervisor = supervise("sleep 60", "sleep 60")
+        listing = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children")
+        deadline = time.monotonic() + 10
+        while not listing.read_text().split() and time.monotonic() < deadline:
+            pass  # the first command is being started: its signal handlers are set
+        until = time.monotonic() + step / 2000  # somewhere in the next 10 ms
+        while time.monotonic() < until:
+            pass
+        os.killpg(supervisor.pid, signal.SIGINT)
+        children += listing.read_text().split() if supervisor.poll() is None else []
+        assert supervisor.wait(timeout=10) == 0
+    # Not one `sleep` outlived its supervisor.
+    assert not any(Path(f"/proc/{pid}/comm").exists() for pid in children)
+
+
+def test_a_command_without_a_process_group_of_its_own_is_stopped_by_itself():
+    command = subprocess.Popen(["sleep", "60"])  # in the test's group, not its own
+    _stop([command], grace=5)
+    assert command.returncode == -signal.SIGINT
