@@ -69,11 +69,18 @@ def database(url: str) -> dict[str, Any]:
     if config["ENGINE"] == "django.db.backends.postgresql":
         options = config.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5")))
+        # Behind a pooler in transaction mode (PgBouncer's pool_mode=transaction), each
+        # transaction may run on another server connection, so nothing may outlive one: no
+        # server-side cursors (Django keeps one open across a queryset's iterator()) and, by
+        # default, no prepared statements (PgBouncer carries them only from 1.21, and only with
+        # max_prepared_statements set). Tessera keeps no other session state: no SET, no advisory
+        # lock, no LISTEN (README, "Operations").
+        pooled = env_bool("DB_TRANSACTION_POOLING")
+        config["DISABLE_SERVER_SIDE_CURSORS"] = pooled
         # Django turns psycopg's prepared statements off; its own queries bind client-side and
         # are never prepared either way. The token lookup binds server-side, and with this it is
-        # prepared once per connection instead of planned on every request. Set
-        # DB_PREPARED_STATEMENTS=0 behind a pooler that cannot carry prepared statements.
-        if env_bool("DB_PREPARED_STATEMENTS", True):
+        # prepared once per connection instead of planned on every request.
+        if env_bool("DB_PREPARED_STATEMENTS", not pooled):
             options.setdefault("prepare_threshold", 2)
     elif config["ENGINE"] == "django.db.backends.sqlite3":
         options = config.setdefault("OPTIONS", {})

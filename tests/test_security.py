@@ -12,6 +12,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
+from config.environment import database
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -134,3 +136,28 @@ def test_seed_demo_refuses_to_run_in_production(db, settings):
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="refuses to run with TESSERA_PRODUCTION"):
         call_command("seed_demo")
+
+
+def test_a_balancer_and_a_scraper_are_answered_over_plain_http_in_production(monkeypatch):
+    """They ask inside the network, where there is no TLS: a redirect would fail every check."""
+    s = production_settings(monkeypatch)
+    exempt = [re.compile(pattern) for pattern in s.SECURE_REDIRECT_EXEMPT]
+    for path in ("healthz", "readyz", "metrics"):
+        assert any(pattern.match(path) for pattern in exempt), path
+    assert not any(pattern.match("api/v1/me") for pattern in exempt)
+
+
+def test_behind_a_transaction_pooler_nothing_outlives_a_transaction(monkeypatch):
+    url = "postgres://tessera@10.0.0.5:6432/tessera"
+    monkeypatch.setenv("DB_TRANSACTION_POOLING", "1")
+    pooled = database(url)
+    assert pooled["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert "prepare_threshold" not in pooled["OPTIONS"]
+    # A pooler that carries prepared statements (PgBouncer 1.21 and later) can have them back.
+    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "1")
+    assert database(url)["OPTIONS"]["prepare_threshold"] == 2
+    monkeypatch.delenv("DB_TRANSACTION_POOLING")
+    monkeypatch.delenv("DB_PREPARED_STATEMENTS")
+    direct = database(url)
+    assert direct["DISABLE_SERVER_SIDE_CURSORS"] is False
+    assert direct["OPTIONS"]["prepare_threshold"] == 2
