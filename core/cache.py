@@ -92,11 +92,12 @@ class FailOpenRedisCache(RedisCache):
 def cache_reachable() -> bool | None:
     """Whether the shared store answers a PING (None: there is none, the local memory cache
     serves one process), for /readyz."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    if not isinstance(cache, RedisCache):
+    store = caches["default"]  # not django.core.cache.cache: a proxy, never a RedisCache
+    if not isinstance(store, RedisCache):
         return None
     try:
-        return bool(cache._cache.get_client(write=True).ping())
+        return bool(store._cache.get_client(write=True).ping())
     except RedisError:
         return False
