@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.tasks import Task, default_task_backend
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, Task, task_backends
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -80,7 +80,9 @@ def schedules_tick() -> None:
     so that a database that is away for a moment does not stop the loop."""
     try:
         schedules_enqueue()
-        if type(default_task_backend).__module__.startswith("django_tasks_db"):
+        # The backend itself: django.tasks.default_task_backend is a proxy, of no backend's type.
+        backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+        if type(backend).__module__.startswith("django_tasks_db"):
             tasks_reclaim()
     except Exception:
         logger.exception("The task schedules could not run")

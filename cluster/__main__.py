@@ -1,0 +1,125 @@
+"""`python -m cluster up|down|status|test` (the Makefile's cluster, cluster-down, cluster-test)."""
+
+import argparse
+import os
+import shutil
+import sys
+import time
+import traceback
+
+from . import checks, hosts, stack, throughput
+from .hosts import APPS, PORT, PYTHON, STATE, Cluster, in_host, run
+
+
+def up() -> Cluster:
+    if os.geteuid() != 0:
+        sys.exit("The cluster makes network namespaces: run it as root.")
+    down(quiet=True)
+    hosts.install_missing()
+    started = time.monotonic()
+    cluster = Cluster.create()
+    try:
+        hosts.network_up()
+        stack.up(cluster)
+    except Exception:
+        print(logs(cluster), file=sys.stderr)
+        down()
+        raise
+    print(
+        f"Cluster up in {time.monotonic() - started:.0f} s: http://127.0.0.1:{PORT} "
+        f"(three app hosts behind HAProxy); logs in {cluster.folder}",
+        flush=True,
+    )
+    return cluster
+
+
+def down(*, quiet: bool = False) -> None:
+    """Every process, namespace and folder the cluster made, whether or not it is whole."""
+    cluster = Cluster.load()
+    if cluster is not None:
+        stack.balancer_down(cluster)
+    hosts.network_down()
+    if cluster is not None:
+        shutil.rmtree(cluster.folder, ignore_errors=True)
+        STATE.unlink(missing_ok=True)
+    if not quiet:
+        print("Cluster down: no process, namespace or folder of it is left.")
+
+
+def logs(cluster: Cluster, lines: int = 30) -> str:
+    """The end of every log, for a failure's report."""
+    parts = []
+    for path in [*sorted(cluster.folder.glob("*.log")), cluster.folder / "pg" / "postgres.log"]:
+        if path.exists():
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {path.name}\n" + "\n".join(tail))
+    return "\n".join(parts)
+
+
+def test() -> None:
+    cluster = up()
+    try:
+        checks.django_setup(cluster)
+        fx = checks.people()
+        stack.wait_until(checks.queue_empty, timeout=120, what="the set-up's emails sent")
+        for check in (checks.check_limit, checks.check_revocation):
+            print(f"== {check.__doc__.splitlines()[0]}", flush=True)
+            check(fx)
+        for check in (
+            checks.check_worker_killed,
+            checks.check_host_killed,
+            checks.check_redis_stopped,
+            checks.check_database_restarted,
+        ):
+            print(f"== {check.__doc__.splitlines()[0]}", flush=True)
+            check(cluster, fx)
+        print("== GET /api/v1/me through the balancer (wrk, 2 threads, 12 connections)")
+        for n, (rate, p50, p99, errors) in throughput.measure(cluster, fx.tokens).items():
+            checks.say(
+                f"Throughput with {n} app host(s)",
+                f"{rate:,.0f} requests/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, {errors} non-2xx",
+            )
+    except Exception:
+        traceback.print_exc()
+        print(logs(cluster), file=sys.stderr)
+        raise SystemExit(1) from None
+    finally:
+        down()
+    print("\n== Cluster figures")
+    for what, figure in checks.FIGURES:
+        print(f"- {what}: {figure}")
+
+
+def status() -> None:
+    cluster = Cluster.load()
+    if cluster is None:
+        print("No cluster is up (make cluster starts one).")
+        return
+    print(f"http://127.0.0.1:{PORT}; logs in {cluster.folder}")
+    for name, state in stack.servers_up(cluster).items():
+        print(f"  {name}: {state}")
+
+
+def seed(cluster: Cluster) -> None:
+    """The demo's people and tokens, for trying the cluster in a browser."""
+    env = stack.app_env(cluster, None)
+    print(run(*in_host("app1", PYTHON, "manage.py", "seed_demo"), env=env, cwd=hosts.ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "status", "test"])
+    command = parser.parse_args().command
+    if command == "up":
+        seed(up())
+        print(f"{len(APPS)} app hosts; `make cluster-down` removes everything.")
+    elif command == "down":
+        down()
+    elif command == "status":
+        status()
+    else:
+        test()
+
+
+if __name__ == "__main__":
+    main()
