@@ -8,7 +8,7 @@ import time
 import traceback
 
 from . import checks, hosts, stack, throughput
-from .hosts import APPS, PORT, PYTHON, STATE, Cluster, in_host, run
+from .hosts import PORT, STATE, Cluster
 
 
 def up() -> Cluster:
@@ -100,19 +100,17 @@ def status() -> None:
         print(f"  {name}: {state}")
 
 
-def seed(cluster: Cluster) -> None:
-    """The demo's people and tokens, for trying the cluster in a browser."""
-    env = stack.app_env(cluster, None)
-    print(run(*in_host("app1", PYTHON, "manage.py", "seed_demo"), env=env, cwd=hosts.ROOT))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status", "test"])
     command = parser.parse_args().command
     if command == "up":
-        seed(up())
-        print(f"{len(APPS)} app hosts; `make cluster-down` removes everything.")
+        cluster = up()
+        print(
+            f"Sign up at http://127.0.0.1:{PORT}/accounts/signup/: the cluster's mail server "
+            f"keeps every email (the verification link too) in {cluster.folder / 'mail'}.\n"
+            f"`make cluster-test` checks it under failures; `make cluster-down` removes it all."
+        )
     elif command == "down":
         down()
     elif command == "status":

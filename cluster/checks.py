@@ -331,7 +331,7 @@ def check_worker_killed(cluster: Cluster, fx: People) -> None:
     )
     time.sleep(3)  # room for a second copy, were there one
     sent = copies()
-    by = sent[0].split("\r\n", 1)[0].removeprefix("X-Cluster-Peer: ")
+    by = sent[0].splitlines()[0].removeprefix("X-Cluster-Peer: ")
     say(
         "Worker killed mid-send",
         f"the email went {len(sent)} time(s), from "

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "var" / "cluster.json"  # where `down` finds what `up` made
 PREFIX = "tessera-"
 BRIDGE = "tessera-br"
+VETH = "tsv-"  # the bridge's end of each host's link
 SUBNET = "10.188.0"  # private, and only the cluster's namespaces and bridge use it
 BALANCER_IP = f"{SUBNET}.1"
 DATA_IP = f"{SUBNET}.10"
@@ -141,7 +142,7 @@ def network_up() -> None:
     run("ip", "addr", "add", f"{BALANCER_IP}/24", "dev", BRIDGE)
     run("ip", "link", "set", BRIDGE, "up")
     for host, address in [("data", DATA_IP), *((f"app{n}", app_ip(n)) for n in APPS)]:
-        namespace, veth = PREFIX + host, f"tsv-{host}"
+        namespace, veth = PREFIX + host, VETH + host
         run("ip", "netns", "add", namespace)
         run("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", namespace)
         run("ip", "link", "set", veth, "master", BRIDGE, "up")
@@ -158,7 +159,18 @@ def network_down() -> None:
     for namespace in namespaces:
         if namespace.startswith(PREFIX):
             kill(namespace.removeprefix(PREFIX))
+    for namespace in namespaces:
+        if namespace.startswith(PREFIX):
+            deadline = time.monotonic() + 10
+            while pids(namespace.removeprefix(PREFIX)) and time.monotonic() < deadline:
+                reap()
+                time.sleep(0.1)
             run("ip", "netns", "delete", namespace, check=False)
+    # A namespace goes once nothing holds it, a moment later: the veths go with their bridge end.
+    for link in run("ip", "-o", "link", "show", "type", "veth").splitlines():
+        name = link.split(":")[1].strip().split("@")[0]
+        if name.startswith(VETH):
+            run("ip", "link", "delete", name, check=False)
     run("ip", "link", "delete", BRIDGE, check=False)
 
 

@@ -47,11 +47,21 @@ def schedule_claim(*, job: str, period: datetime, task: Task) -> bool:
 
 def schedules_enqueue(*, now: datetime | None = None) -> list[str]:
     """Enqueue every scheduled job whose current period has not been enqueued; their names."""
+    from .models import ScheduledRun
+
     now = now or timezone.now()
     enqueued = []
     schedules: dict[str, dict[str, Any]] = settings.TASK_SCHEDULES
+    periods = {job: period_start(every=int(s["every"]), now=now) for job, s in schedules.items()}
+    # What is claimed already, in one read: an insert would only fail on the unique constraint
+    # (and have the database log the failure) on every tick of every worker.
+    claimed = set(
+        ScheduledRun.objects.filter(period__in=set(periods.values())).values_list("job", "period")
+    )
     for job, schedule in schedules.items():
-        period = period_start(every=int(schedule["every"]), now=now)
+        period = periods[job]
+        if (job, period) in claimed:
+            continue
         task = import_string(str(schedule["task"]))
         if retry_when_locked(lambda: schedule_claim(job=job, period=period, task=task)):  # noqa: B023
             logger.info("Enqueued %s for the period from %s", job, period.isoformat())
