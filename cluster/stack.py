@@ -61,6 +61,8 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout queue 10s
+    # A host busy with requests answers its check late, not never.
+    timeout check 5s
     # A connection refused (a dead host) is tried on another host; a request that reached a
     # host is never sent twice, so no write is made twice.
     retries 2
