@@ -1,19 +1,33 @@
 """/metrics: closed unless settings name the scraper; requests by URL pattern and status,
-token checks by outcome, rate-limit refusals; JSON logs with the token's prefix, never its
-secret."""
+token checks by outcome, rate-limit refusals, the task queue read from its table at scrape time;
+JSON logs with the token's prefix, never its secret."""
 
 import json
 import logging
+import smtplib
+from datetime import timedelta
+from unittest import mock
 
 import pytest
+import time_machine
+from django.db import OperationalError, connection
+from django.tasks.base import TaskResultStatus
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from core.emails import current_request
 from core.logs import JsonFormatter
+from core.metrics import exposition
 from core.middleware import RequestIdFilter
+from core.tasks import prune_task_results, send_email
 from orgs.models import Role
 from tests.factories import bearer, make_org, make_token, make_user
+from tests.tasks import work
 from tokens import codec
 from tokens.authentication import token_authenticate
 
@@ -22,6 +36,23 @@ pytestmark = pytest.mark.django_db
 
 def sample(name: str, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def scrape(client) -> list[Sample]:
+    """Every sample /metrics answers, as Prometheus would read them."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    families = text_string_to_metric_families(response.content.decode())
+    return [s for family in families for s in family.samples]
+
+
+def figure(samples: list[Sample], name: str, **labels: str) -> float | None:
+    return next((s.value for s in samples if s.name == name and s.labels == labels), None)
+
+
+@pytest.fixture
+def scraper(settings):
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.0/8"]
 
 
 @pytest.fixture
@@ -111,3 +142,96 @@ def test_json_logs_carry_the_tokens_prefix_never_its_secret(secret):
     assert entry["message"] == "something about a token" and entry["level"] == "WARNING"
     assert entry["token_prefix"] == secret[:14] and isinstance(entry["token_id"], int)
     assert secret not in lines[0] and secret[14:] not in lines[0]
+
+
+EMAIL = {"subject": "Hello", "text": "Hi\n", "html": "<p>Hi</p>", "to": ["ada@example.com"]}
+STATUSES = ("ready", "running", "successful", "failed")
+
+
+def test_the_queue_is_read_by_status_depth_age_and_failed_task(client, scraper, queue, monkeypatch):
+    now = timezone.now().replace(microsecond=0)
+    with time_machine.travel(now - timedelta(seconds=10), tick=False) as clock:
+        # A real worker run: the prune succeeds, the email fails and schedules its retry at +60 s.
+        monkeypatch.setattr(
+            "django.core.mail.EmailMessage.send", mock.Mock(side_effect=smtplib.SMTPException)
+        )
+        prune_task_results.enqueue()
+        send_email.enqueue(key="failing", **EMAIL)
+        assert work(monkeypatch) == 2
+        clock.move_to(now - timedelta(seconds=900))
+        send_email.using(run_after=now - timedelta(seconds=60)).enqueue(key="due-late", **EMAIL)
+        clock.move_to(now - timedelta(seconds=600))
+        send_email.using(run_after=now + timedelta(hours=1)).enqueue(key="later", **EMAIL)
+        clock.move_to(now - timedelta(seconds=300))
+        claimed = send_email.enqueue(key="claimed", **EMAIL)
+        DBTaskResult.objects.filter(id=claimed.id).update(
+            status=TaskResultStatus.RUNNING, started_at=timezone.now()
+        )
+        clock.move_to(now - timedelta(seconds=120))
+        send_email.enqueue(key="oldest", **EMAIL)
+        clock.move_to(now - timedelta(seconds=30))
+        send_email.enqueue(key="newest", **EMAIL)
+        clock.move_to(now)
+        samples = scrape(client)
+
+    held = {
+        status: figure(samples, "tessera_tasks", queue="default", status=status)
+        for status in STATUSES
+    }
+    assert held == {"ready": 5, "running": 1, "successful": 1, "failed": 1}
+    # Ready now: "oldest", "newest", and "due-late", whose run_after passed a minute ago; waiting
+    # for later: "later" and the failed email's retry.
+    assert figure(samples, "tessera_task_queue_depth", queue="default") == 3
+    assert figure(samples, "tessera_tasks_scheduled_later", queue="default") == 2
+    # "due-late" was enqueued first but has waited only since its run_after.
+    assert figure(samples, "tessera_task_queue_oldest_age_seconds", queue="default") == 120
+    assert figure(samples, "tessera_task_failures", task="core.tasks.send_email") == 1
+    assert figure(samples, "tessera_task_failures", task="core.tasks.prune_task_results") == 0
+    assert figure(samples, "tessera_tasks_scrape_error") == 0
+
+
+def test_an_empty_queue_reads_zero_in_every_series(client, scraper, queue):
+    samples = scrape(client)
+    for status in STATUSES:
+        assert figure(samples, "tessera_tasks", queue="default", status=status) == 0
+    assert figure(samples, "tessera_task_queue_depth", queue="default") == 0
+    assert figure(samples, "tessera_tasks_scheduled_later", queue="default") == 0
+    assert figure(samples, "tessera_task_queue_oldest_age_seconds", queue="default") == 0
+    assert not [s for s in samples if s.name == "tessera_task_failures"]
+
+
+def test_a_scrape_reads_the_queue_in_one_query_however_many_tasks_it_holds(
+    client, scraper, queue, django_assert_num_queries
+):
+    for n in range(20):
+        send_email.enqueue(key=f"bulk:{n}", **EMAIL)
+    prune_task_results.enqueue()
+    with django_assert_num_queries(1):
+        samples = scrape(client)
+    assert figure(samples, "tessera_task_queue_depth", queue="default") == 21
+
+
+def test_requests_never_read_the_queue(client, secret, queue):
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/v1/me", **bearer(secret))
+    assert queries and not [q for q in queries if "django_tasks_database" in q["sql"]]
+
+
+def test_metrics_still_answer_when_the_database_is_down(client, scraper, caplog):
+    client.get("/healthz")  # a request counted, so the counters have a series to show
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=OperationalError):
+        samples = scrape(client)
+    assert figure(samples, "tessera_tasks_scrape_error") == 1
+    assert figure(
+        samples, "tessera_http_requests_total", route="healthz", method="GET", status="200"
+    )
+    queue_series = [s.name for s in samples if s.name.startswith("tessera_task")]
+    assert queue_series == ["tessera_tasks_scrape_error"]  # no figure rather than a wrong one
+    assert "could not be read" in caplog.text
+
+
+def test_the_queue_is_read_in_multiprocess_mode_too(db, queue, monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    send_email.enqueue(key="one", **EMAIL)
+    body, _ = exposition()
+    assert b'tessera_task_queue_depth{queue="default"} 1.0' in body
