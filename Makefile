@@ -7,7 +7,8 @@ PORT ?= 8000
 BENCH_VENV := .venv-bench
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test check types repeat install chromium js openapi-check lint format lock clean bench loadtest stress wrk
+.PHONY: run test check types repeat install chromium js openapi-check lint format lock clean bench loadtest stress wrk \
+	cluster cluster-down cluster-test
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Tessera needs Python 3.12 or newer (3.13 preferred)"'
@@ -85,6 +86,19 @@ repeat: install chromium
 # Long tests: a revocation race against gunicorn, a database outage, generated API cases.
 stress: install
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m stress -s
+
+# Three app hosts behind HAProxy, a data host with PostgreSQL behind PgBouncer and Redis, all on
+# this machine in network namespaces (cluster/, README "Operations"); needs root. cluster-test
+# starts one, shows what failures do to it with figures, and removes it; every step is bounded.
+CLUSTER_TIMEOUT ?= 900
+cluster: install
+	timeout 300 $(BIN)/python -m cluster up
+
+cluster-down: install
+	timeout 120 $(BIN)/python -m cluster down
+
+cluster-test: install wrk
+	timeout $(CLUSTER_TIMEOUT) $(BIN)/python -m cluster test
 
 # The side-by-side auth benchmark; its rivals live in their own virtualenv, never in Tessera's.
 $(BENCH_VENV)/.installed: requirements-dev.txt bench/requirements.txt

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from . import stack
-from .hosts import APP_PORT, APPS, LEASE_SECONDS, LIMIT, PORT, Cluster, app_ip, kill
+from .hosts import (
+    APP_PORT,
+    APPS,
+    LEASE_SECONDS,
+    LIMIT,
+    PORT,
+    Cluster,
+    app_ip,
+    command_line,
+    kill,
+    pids,
+)
 from .load import Answer, Client, Load, many, statuses
 
 BALANCER = f"127.0.0.1:{PORT}"
@@ -196,33 +207,28 @@ def check_host_killed(cluster: Cluster, fx: People) -> None:
 
 def sign_in(email: str) -> tuple[int, int]:
     """Sign in through the balancer as a browser does; the sign-in POST's status and the
-    Developer tab's status with the session it gave."""
+    status of the page it leads to, with the session it gave."""
     import re
+    from urllib.parse import urlencode
 
     client = Client(BALANCER)
     page = client.request("GET", "/accounts/login/", headers={"Accept": "text/html"})
-    cookie = page.headers.get("Set-Cookie", "").split(";")[0]
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
-    form = f"login={email}&password={PASSWORD.replace(' ', '+')}"
-    form += f"&csrfmiddlewaretoken={token.group(1).decode() if token else ''}"
+    form = {"login": email, "password": PASSWORD}
+    form["csrfmiddlewaretoken"] = token.group(1).decode() if token else ""
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": "; ".join(page.cookies),
+        "Origin": f"http://{BALANCER}",
+        "Accept": "text/html",
+    }
     posted = client.request(
-        "POST",
-        "/accounts/login/",
-        body=form.encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": cookie,
-            "Origin": f"http://{BALANCER}",
-            "Accept": "text/html",
-        },
+        "POST", "/accounts/login/", body=urlencode(form).encode(), headers=headers
     )
-    session = [v.split(";")[0] for k, v in posted.headers.items() if k.lower() == "set-cookie"]
-    tab = client.request(
-        "GET",
-        posted.headers.get("Location", "/"),
-        headers={"Cookie": "; ".join([cookie, *session]), "Accept": "text/html"},
-    )
-    return posted.status, tab.status
+    cookies = {c.split("=")[0]: c for c in [*page.cookies, *posted.cookies]}
+    headers = {"Cookie": "; ".join(cookies.values()), "Accept": "text/html"}
+    landed = client.request("GET", posted.headers.get("location", "/"), headers=headers)
+    return posted.status, landed.status
 
 
 def check_redis_stopped(cluster: Cluster, fx: People) -> None:
@@ -288,7 +294,7 @@ def check_database_restarted(cluster: Cluster, fx: People) -> None:
     say(
         "PostgreSQL stopped for 6 s",
         f"{statuses(down)} while it was down; "
-        f"{sum(1 for a in refused if a.headers.get('Retry-After'))} of {len(refused)} "
+        f"{sum(1 for a in refused if a.headers.get('retry-after'))} of {len(refused)} "
         f"refusals with Retry-After; slowest {slowest:.1f} s",
     )
     say(
@@ -299,10 +305,20 @@ def check_database_restarted(cluster: Cluster, fx: People) -> None:
     after = [a for a in load.answers if a.started > started_at + back + every_host]
     expect(all(200 <= a.status < 300 for a in after), f"after recovery: {statuses(after)}")
     expect(
-        all(a.status == 503 and a.headers.get("Retry-After") for a in refused),
+        all(a.status == 503 and a.headers.get("retry-after") for a in refused),
         f"while down: {statuses(refused)}",
     )
     expect(kept == confirmed, f"{confirmed - kept} confirmed writes are missing")
+    # The queue is in the database too: every host's worker outlived the outage and works.
+    workers = [
+        n for n in APPS if any("manage.py worker" in command_line(p) for p in pids(f"app{n}"))
+    ]
+    expect(workers == list(APPS), f"workers left after the outage: on hosts {workers}")
+    sent = leak_report_mailed(cluster, fx)
+    say(
+        "The queue after the outage",
+        f"a worker on each host; a leak report's email sent {sent:.1f} s after the report",
+    )
 
 
 def check_worker_killed(cluster: Cluster, fx: People) -> None:
@@ -350,3 +366,21 @@ def check_worker_killed(cluster: Cluster, fx: People) -> None:
     expect(len(sent) == 1, f"the email went {len(sent)} times")
     expect(by != held, "the email went from the host whose worker was killed")
     expect(killed_at > 0, "")
+
+
+def leak_report_mailed(cluster: Cluster, fx: People) -> float:
+    """Report a token leaked; the seconds until its owner's email reached the mail server."""
+    mail = cluster.folder / "mail"
+    prefix, secret = fx.spare.pop()
+    before = set(mail.glob("*.eml"))
+    reported = Client(BALANCER).request(
+        "POST", "/api/v1/credentials/revoke", body={"credentials": [secret]}
+    )
+    expect(reported.status == 202, f"the leak report answered {reported.status}")
+    return stack.wait_until(
+        lambda: any(
+            prefix in p.read_text(errors="replace") for p in set(mail.glob("*.eml")) - before
+        ),
+        timeout=60,
+        what="the leak report's email",
+    )

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 @dataclass
 class Answer:
     status: int  # 0: no answer at all (refused, reset, timed out)
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case (HAProxy sends them so)
     body: bytes
     started: float
     ended: float
     kind: str = ""
     title: str = ""  # a write's task title, to look for afterwards
+    cookies: tuple[str, ...] = ()  # each Set-Cookie's name=value
 
     def json(self) -> dict:
         return json.loads(self.body or b"{}")
@@ -45,14 +46,16 @@ class Client:
                 self.connection = http.client.HTTPConnection(self.address, timeout=self.timeout)
             self.connection.request(method, path, body=body, headers=headers)
             response = self.connection.getresponse()
+            cookies = tuple(c.split(";")[0] for c in response.msg.get_all("Set-Cookie") or ())
             answer = Answer(
                 response.status,
-                dict(response.getheaders()),
+                {name.lower(): value for name, value in response.getheaders()},
                 response.read(),
                 started,
                 time.monotonic(),
+                cookies=cookies,
             )
-            if response.getheader("Connection", "").lower() == "close":
+            if (response.getheader("Connection") or "").lower() == "close":
                 self.close()
             return answer
         except (OSError, http.client.HTTPException) as error:
@@ -110,7 +113,7 @@ class Load:
             thread.join(timeout=60)
 
     def _client(self, n: int) -> None:
-        client, answers = Client(self.address), []
+        client = Client(self.address)
         for i in itertools.count():
             if self.stopping.is_set():
                 break
@@ -123,10 +126,9 @@ class Load:
             else:
                 answer = client.request("GET", "/api/v1/me", token=token)
                 answer.kind = "read"
-            answers.append(answer)
+            self.answers.append(answer)  # list.append is atomic: read while running
             time.sleep(self.pause)
         client.close()
-        self.answers.extend(answers)  # list.extend is atomic
 
     def between(self, start: float, end: float) -> list[Answer]:
         return [a for a in self.answers if start <= a.started < end]

@@ -55,9 +55,8 @@ def schedules_enqueue(*, now: datetime | None = None) -> list[str]:
     periods = {job: period_start(every=int(s["every"]), now=now) for job, s in schedules.items()}
     # What is claimed already, in one read: an insert would only fail on the unique constraint
     # (and have the database log the failure) on every tick of every worker.
-    claimed = set(
-        ScheduledRun.objects.filter(period__in=set(periods.values())).values_list("job", "period")
-    )
+    runs = ScheduledRun.objects.filter(period__in=set(periods.values()))
+    claimed = retry_when_locked(lambda: set(runs.values_list("job", "period")))
     for job, schedule in schedules.items():
         period = periods[job]
         if (job, period) in claimed:

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
+from django.core.management import call_command
+from django.db import OperationalError, connection
 from django.tasks.base import TaskResultStatus
 from django.test import TestCase
 from django.utils import timezone
@@ -121,7 +122,10 @@ def test_a_task_whose_worker_died_is_run_by_another_worker(db, monkeypatch, sett
     frozen.shift(timedelta(seconds=599))
     assert tasks_reclaim() == 0  # it might still be running
     frozen.shift(timedelta(seconds=2))
-    schedules_tick()  # what every worker runs beside its tasks
+    # What every worker runs beside its tasks (but for closing its thread's connection, which
+    # here is the test's own).
+    monkeypatch.setattr("core.schedules.connections.close_all", lambda: None)
+    schedules_tick()
     assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.READY
     assert work(monkeypatch) == 1
     row.refresh_from_db()
@@ -167,3 +171,22 @@ def test_two_enqueuers_racing_enqueue_each_job_once(settings):
     assert ScheduledRun.objects.count() == len(settings.TASK_SCHEDULES)
     for schedule in settings.TASK_SCHEDULES.values():
         assert DBTaskResult.objects.filter(task_path=schedule["task"]).count() == 1
+
+
+def test_the_worker_waits_out_a_database_outage(monkeypatch, caplog):
+    """db_worker ends on a database error; `manage.py worker` tries again, sooner first."""
+    from core.management.commands import worker
+
+    runs, waits = [], []
+
+    def run_tasks(self, **options):
+        runs.append(options)
+        if len(runs) < 3:
+            raise OperationalError("server login has been failing")
+
+    monkeypatch.setattr(worker.Command, "run_tasks", run_tasks)
+    monkeypatch.setattr(worker.time, "sleep", waits.append)
+    monkeypatch.setattr(worker.signal, "signal", lambda *args: None)
+    call_command("worker", "--no-schedules")
+    assert len(runs) == 3 and waits == [1, 2]
+    assert caplog.text.count("Database unreachable; the worker tries again") == 2
