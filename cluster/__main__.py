@@ -36,8 +36,7 @@ def up() -> Cluster:
 def down(*, quiet: bool = False) -> None:
     """Every process, namespace and folder the cluster made, whether or not it is whole."""
     cluster = Cluster.load()
-    if cluster is not None:
-        stack.balancer_down(cluster)
+    stack.balancer_down()
     hosts.network_down()
     if cluster is not None:
         shutil.rmtree(cluster.folder, ignore_errors=True)

@@ -186,10 +186,13 @@ def check_host_killed(cluster: Cluster, fx: People) -> None:
     failed = [a for a in answers if not 200 <= a.status < 300]
     confirmed, kept = writes_kept(answers)
     window = (max(a.ended for a in failed) - min(a.started for a in failed)) if failed else 0.0
+    kinds = {kind: sum(a.kind == kind for a in failed) for kind in ("read", "write")}
     say(
         "App host killed (SIGKILL) under load",
-        f"{len(answers)} requests ({statuses(answers)}); failed {len(failed)} over "
-        f"{window:.2f} s; the balancer took it out {down_after:.1f} s after the kill",
+        f"{len(answers)} requests ({statuses(answers)}); failed {len(failed)} "
+        f"({kinds['read']} reads, {kinds['write']} writes; 0 is a connection closed without an "
+        f"answer) within {window:.2f} s; the balancer took the host out {down_after:.1f} s "
+        "after the kill",
     )
     say("Writes answered 2xx and lost", f"{confirmed - kept} of {confirmed}")
     say(

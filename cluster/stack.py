@@ -275,9 +275,11 @@ def balancer_up(cluster: Cluster) -> None:
     wait_for_port("127.0.0.1", PORT)
 
 
-def balancer_down(cluster: Cluster) -> None:
-    for line in run("pgrep", "-f", f"haproxy -db -f {cluster.folder}", check=False).split():
-        run("kill", "-9", line, check=False)
+def balancer_down() -> None:
+    """Every cluster's HAProxy on this machine: there is room for one cluster at a time (its
+    namespaces and port are fixed), whichever checkout started it."""
+    for pid in run("pgrep", "-f", "haproxy -db -f .*/tessera-cluster-", check=False).split():
+        run("kill", "-9", pid, check=False)
 
 
 def balancer(cluster: Cluster, command: str) -> str:

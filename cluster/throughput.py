@@ -30,6 +30,8 @@ def measure(cluster: Cluster, tokens: list[str], *, seconds: int = 8) -> dict[in
         for n in APPS:
             state = "enable" if n <= hosts else "disable"
             stack.balancer(cluster, f"{state} server apps/app{n}")
+        warm = [wrk, "-t1", "-c4", "-d2s", "-s", str(script), f"http://127.0.0.1:{PORT}/api/v1/me"]
+        subprocess.run(warm, capture_output=True, timeout=30, check=True)  # noqa: S603
         out = subprocess.run(  # noqa: S603
             [
                 wrk,
