@@ -17,7 +17,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
-        request = current_request.get()
+        # django.request logs a refusal after the middleware returned, with the request attached.
+        request = current_request.get() or getattr(record, "request", None)
         token = getattr(request, "token", None) if request is not None else None
         if token is not None:
             entry["token_id"], entry["token_prefix"] = token.pk, token.prefix

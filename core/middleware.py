@@ -58,7 +58,12 @@ class RequestIdFilter(logging.Filter):
     """Puts the current request's id on log records (`-` outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request_id = request_id_var.get()
+        if request_id == "-":
+            # django.request logs a 4xx or 5xx once the middleware has returned, with the
+            # request attached: the id is still on it.
+            request_id = getattr(getattr(record, "request", None), "request_id", "-")
+        record.request_id = request_id
         return True
 
 

@@ -144,6 +144,31 @@ def test_json_logs_carry_the_tokens_prefix_never_its_secret(secret):
     assert secret not in lines[0] and secret[14:] not in lines[0]
 
 
+def test_json_logs_of_a_refusal_carry_its_request_id_and_token(client, secret, settings):
+    """Django logs a 4xx once the middleware has returned: the request it attaches tells."""
+    settings.API_RATE_LIMIT_PER_MINUTE = 1
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            RequestIdFilter().filter(record)
+            lines.append(JsonFormatter().format(record))
+
+    logger = logging.getLogger("django.request")
+    handler = Capture()
+    logger.addHandler(handler)
+    try:
+        client.get("/api/v1/me", **bearer(secret))
+        refused = client.get("/api/v1/me", **bearer(secret), HTTP_X_REQUEST_ID="req-42")
+    finally:
+        logger.removeHandler(handler)
+    assert refused.status_code == 429
+    entry = json.loads(lines[-1])
+    assert entry["message"] == "Too Many Requests: /api/v1/me"
+    assert entry["request_id"] == "req-42" and entry["token_prefix"] == secret[:14]
+    assert secret[14:] not in lines[-1]
+
+
 EMAIL = {"subject": "Hello", "text": "Hi\n", "html": "<p>Hi</p>", "to": ["ada@example.com"]}
 STATUSES = ("ready", "running", "successful", "failed")
 
