@@ -73,10 +73,12 @@ def test() -> None:
             print(f"== {check.__doc__.splitlines()[0]}", flush=True)
             check(cluster, fx)
         print("== GET /api/v1/me through the balancer (wrk, 2 threads, 12 connections)")
-        for n, (rate, p50, p99, errors) in throughput.measure(cluster, fx.tokens).items():
+        for n, (rate, p50, p99, errors, cores) in throughput.measure(cluster, fx.tokens).items():
+            spent = ", ".join(f"{who} {used:.2f}" for who, used in cores.items())
             checks.say(
                 f"Throughput with {n} app host(s)",
-                f"{rate:,.0f} requests/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, {errors} non-2xx",
+                f"{rate:,.0f} requests/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, {errors} non-2xx; "
+                f"cores used: {spent} (of {os.cpu_count()})",
             )
     except Exception:
         traceback.print_exc()

@@ -154,14 +154,18 @@ def check_revocation(fx: People) -> None:
 
 def writes_kept(answers: list[Answer]) -> tuple[int, int]:
     """(writes answered 2xx, of those, how many are in the database)."""
+    confirmed = [a.title for a in answers if a.kind == "write" and 200 <= a.status < 300]
+    return len(confirmed), writes_made(confirmed)
+
+
+def writes_made(titles: list[str]) -> int:
+    """How many of the tasks of these titles are in the database."""
     from django.db import connections
 
     from projects.models import Task
 
-    connections.close_all()
-    confirmed = [a.title for a in answers if a.kind == "write" and 200 <= a.status < 300]
-    found = set(Task.objects.filter(title__in=confirmed).values_list("title", flat=True))
-    return len(confirmed), len(found)
+    connections.close_all()  # a connection from before a database restart is gone
+    return len(set(Task.objects.filter(title__in=titles).values_list("title", flat=True)))
 
 
 def check_host_killed(cluster: Cluster, fx: People) -> None:
@@ -195,6 +199,13 @@ def check_host_killed(cluster: Cluster, fx: People) -> None:
         "after the kill",
     )
     say("Writes answered 2xx and lost", f"{confirmed - kept} of {confirmed}")
+    if kinds["write"]:
+        made = writes_made([a.title for a in failed if a.kind == "write"])
+        say(
+            "Writes that failed",
+            f"{kinds['write']}, of which {made} were made all the same "
+            "(a client retries such a write with the same Idempotency-Key)",
+        )
     say(
         "Host rejoined",
         f"{rejoined:.1f} s after its restart; served {accepted_by_host()[2]:.0f} requests since",
