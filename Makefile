@@ -89,16 +89,17 @@ stress: install
 
 # Three app hosts behind HAProxy, a data host with PostgreSQL behind PgBouncer and Redis, all on
 # this machine in network namespaces (cluster/, README "Operations"); needs root. cluster-test
-# starts one, shows what failures do to it with figures, and removes it; every step is bounded.
+# starts one, shows what failures do to it with figures, and removes it; every step is bounded,
+# and Ctrl-C or the time limit still removes it (--foreground lets Ctrl-C reach it).
 CLUSTER_TIMEOUT ?= 900
 cluster: install
-	timeout 300 $(BIN)/python -m cluster up
+	timeout --foreground -k 30 300 $(BIN)/python -m cluster up
 
 cluster-down: install
-	timeout 120 $(BIN)/python -m cluster down
+	timeout --foreground -k 30 120 $(BIN)/python -m cluster down
 
 cluster-test: install wrk
-	timeout $(CLUSTER_TIMEOUT) $(BIN)/python -m cluster test
+	timeout --foreground -k 60 $(CLUSTER_TIMEOUT) $(BIN)/python -m cluster test
 
 # The side-by-side auth benchmark; its rivals live in their own virtualenv, never in Tessera's.
 $(BENCH_VENV)/.installed: requirements-dev.txt bench/requirements.txt

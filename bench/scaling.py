@@ -96,6 +96,11 @@ def raw_connection(*, prepare_threshold: int | None = 2):
 
 
 def refuse_foreign_database(cur) -> None:
+    """Stop unless the database is empty or holds only this script's synthetic people: it is
+    checked before anything is migrated, loaded or flushed."""
+    cur.execute("SELECT to_regclass('accounts_user') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return  # a fresh database
     cur.execute(
         "SELECT count(*) FROM accounts_user WHERE email NOT LIKE %s", [f"%@{SYNTHETIC_DOMAIN}"]
     )
@@ -325,7 +330,8 @@ def pgbench_throughput(total: int, seconds: int) -> dict | None:
                  "-f", file.name, "-h", params.get("host") or "127.0.0.1",
                  "-p", str(params.get("port") or 5432), "-U", params.get("user") or "postgres",
                  params["dbname"]],
-                capture_output=True, text=True, check=True,
+                capture_output=True, text=True, check=True, timeout=seconds + 60,
+                env={**os.environ, "PGPASSWORD": params.get("password") or ""},
             )  # fmt: skip
             figures = {}
             for line in run.stdout.splitlines():
@@ -762,15 +768,15 @@ def main() -> None:
 
     rng = random.Random(args.seed)
     started = time.monotonic()
+    admin = raw_connection()
+    cur = admin.cursor()
+    refuse_foreign_database(cur)
     call_command("migrate", verbosity=0)
     caches["default"]._cache.get_client(write=True).flushdb()  # type: ignore[attr-defined]
     result: dict = {
         "args": {k: v for k, v in vars(args).items() if k not in ("out", "redis")},
         "machine": {"cores": os.cpu_count(), "load_average_at_start": os.getloadavg()},
     }
-    admin = raw_connection()
-    cur = admin.cursor()
-    refuse_foreign_database(cur)
     cur.execute("SELECT count(*) FROM tokens_token")
     (present,) = cur.fetchone()
     if args.reuse and present >= args.tokens:

@@ -3,6 +3,7 @@
 import argparse
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -21,7 +22,7 @@ def up() -> Cluster:
     try:
         hosts.network_up()
         stack.up(cluster)
-    except Exception:
+    except BaseException:  # Ctrl-C and the time limit too: leave nothing behind
         print(logs(cluster), file=sys.stderr)
         down()
         raise
@@ -37,6 +38,8 @@ def down(*, quiet: bool = False) -> None:
     """Every process, namespace and folder the cluster made, whether or not it is whole."""
     cluster = Cluster.load()
     stack.balancer_down()
+    if cluster is not None and (cluster.folder / "pg" / "data" / "postmaster.pid").exists():
+        stack.pg_stop(cluster, mode="immediate", check=False)  # its shared memory goes with it
     hosts.network_down()
     if cluster is not None:
         shutil.rmtree(cluster.folder, ignore_errors=True)
@@ -102,6 +105,8 @@ def status() -> None:
 
 
 def main() -> None:
+    # The time limit's SIGTERM unwinds like Ctrl-C, through the `finally` that removes the cluster.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status", "test"])
     command = parser.parse_args().command

@@ -10,6 +10,7 @@ from . import stack
 from .hosts import (
     APP_PORT,
     APPS,
+    GUNICORN_WORKERS,
     LEASE_SECONDS,
     LIMIT,
     PORT,
@@ -77,7 +78,7 @@ def people() -> People:
             organization=organization,
             name=f"cluster {n}",
             scopes=sorted(READ_WRITE),
-            expires_at=timezone.now() + timedelta(days=1),
+            expires_at=timezone.now() + timedelta(days=60),  # no reminder due mid-test
         )
         for n in range(106)
     ]
@@ -117,6 +118,9 @@ def check_limit(fx: People) -> None:
     _, secret = fx.spare.pop()
     before = accepted_by_host()
     sent = LIMIT * 3 // 2
+    # Leases last until their five-second bucket turns: start the burst as one begins, so that
+    # it ends within it on a quiet machine and few leased requests go unused.
+    time.sleep(5 - time.time() % 5 + 0.05)
     answers = many(BALANCER, sent, lambda c, i: c.request("GET", "/api/v1/me", token=secret))
     after = accepted_by_host()
     admitted = sum(a.status == 200 for a in answers)
@@ -127,7 +131,8 @@ def check_limit(fx: People) -> None:
         f"({statuses(answers)}); requests per host {spread}",
     )
     expect(admitted <= LIMIT, f"{admitted} admitted over a limit of {LIMIT}")
-    leases = 2 * len(APPS) * min(max(LIMIT // 100, 1), 50)
+    # Unused leases make a limit bite early, by at most one lease per process per bucket turned.
+    leases = GUNICORN_WORKERS * len(APPS) * min(max(LIMIT // 100, 1), 50)
     expect(admitted >= LIMIT - leases, f"only {admitted} admitted at a limit of {LIMIT}")
     expect(all(after[n] > before[n] for n in APPS), "a host got none of the requests")
 
@@ -180,7 +185,6 @@ def check_host_killed(cluster: Cluster, fx: People) -> None:
             what="the balancer seeing app2 down",
         )
         time.sleep(max(0.0, killed_at + 6 - time.monotonic()))
-        restarted_at = time.monotonic()
         stack.app_up(cluster, 2)
         rejoined = stack.wait_until(
             lambda: stack.servers_up(cluster)["app2"] == "UP", timeout=30, what="app2 rejoining"
@@ -216,7 +220,6 @@ def check_host_killed(cluster: Cluster, fx: People) -> None:
     expect(len(failed) <= load.clients, f"{len(failed)} requests failed")
     expect(all(a.started < killed_at + down_after + 1 for a in failed), "failures went on")
     expect(all(a.status in (0, 502, 503) for a in failed), f"failures: {statuses(failed)}")
-    expect(restarted_at > killed_at, "")
 
 
 def sign_in(email: str) -> tuple[int, int]:
@@ -247,6 +250,7 @@ def sign_in(email: str) -> tuple[int, int]:
 
 def check_redis_stopped(cluster: Cluster, fx: People) -> None:
     """Redis away: the API serves (limits fail open, logged), sign-in works, no 500."""
+    warned = sum(cluster.log(f"app{n}-gunicorn").count("unreachable") for n in APPS)
     stack.redis_stop()
     try:
         reads = many(
@@ -269,7 +273,7 @@ def check_redis_stopped(cluster: Cluster, fx: People) -> None:
     finally:
         stack.redis_start(cluster)
     answers = reads + writes
-    logged = sum(cluster.log(f"app{n}-gunicorn").count("unreachable") for n in APPS)
+    logged = sum(cluster.log(f"app{n}-gunicorn").count("unreachable") for n in APPS) - warned
     say(
         "Redis stopped",
         f"{statuses(answers)} for reads and idempotent writes; sign-in "
@@ -302,7 +306,6 @@ def check_database_restarted(cluster: Cluster, fx: People) -> None:
         time.sleep(3)
     down = load.between(stopped_at, started_at)
     refused = [a for a in down if not 200 <= a.status < 300]
-    slowest = max((a.ended - a.started for a in down), default=0)
     slowest = max((a.ended - a.started for a in down), default=0)
     confirmed, kept = writes_kept(load.answers)
     say(
@@ -355,7 +358,6 @@ def check_worker_killed(cluster: Cluster, fx: People) -> None:
         held = next(mail.glob("held-*")).name.removeprefix("held-")
         host = next(n for n in APPS if app_ip(n) == held)
         killed = kill(f"app{host}", matching="manage.py worker")
-        killed_at = time.monotonic()
         expect(bool(killed), f"no worker to kill on app{host}")
     finally:
         (mail / "HOLD").unlink()
@@ -379,7 +381,6 @@ def check_worker_killed(cluster: Cluster, fx: People) -> None:
     stack.worker_up(cluster, host)
     expect(len(sent) == 1, f"the email went {len(sent)} times")
     expect(by != held, "the email went from the host whose worker was killed")
-    expect(killed_at > 0, "")
 
 
 def leak_report_mailed(cluster: Cluster, fx: People) -> float:

@@ -24,6 +24,7 @@ APPS = (1, 2, 3)
 APP_PORT, PGBOUNCER_PORT, PG_PORT, REDIS_PORT, SMTP_PORT = 8000, 6432, 5432, 6379, 2525
 PORT = int(os.environ.get("CLUSTER_PORT", "8800"))
 LIMIT = 600  # API_RATE_LIMIT_PER_MINUTE on every app host
+GUNICORN_WORKERS = 2  # per app host
 LEASE_SECONDS = 10  # TASKS_LEASE_SECONDS: a dead worker's task is run again this soon
 PYTHON = str(Path(sys.executable))
 CHILDREN: list[subprocess.Popen] = []  # reaped now and then, so killed hosts leave no zombies
@@ -53,8 +54,11 @@ def as_postgres(*command: str) -> list[str]:
 class Cluster:
     """What `up` made, kept in var/cluster.json: the temporary folder and the shared secret."""
 
-    def __init__(self, folder: Path, secret_key: str):
-        self.folder, self.secret_key = folder, secret_key
+    def __init__(self, folder: Path, secret_key: str, password: str):
+        # `password` is the data host's, for PgBouncer and Redis: the bridge reaches this host's
+        # own namespace too, where any local user could otherwise connect as PostgreSQL's
+        # superuser.
+        self.folder, self.secret_key, self.password = folder, secret_key, password
 
     @classmethod
     def load(cls) -> "Cluster | None":
@@ -62,15 +66,17 @@ class Cluster:
             saved = json.loads(STATE.read_text())
         except FileNotFoundError:
             return None
-        return cls(Path(saved["folder"]), saved["secret_key"])
+        return cls(Path(saved["folder"]), saved["secret_key"], saved["password"])
 
     @classmethod
     def create(cls) -> "Cluster":
+        os.umask(0o077)  # the folder holds mail with sign-in links, logs and secrets: root's only
         folder = Path(tempfile.mkdtemp(prefix="tessera-cluster-"))
-        folder.chmod(0o755)  # the postgres user works in here too
-        cluster = cls(folder, secrets.token_urlsafe(50))
+        folder.chmod(0o711)  # the postgres user reaches its own files in here
+        cluster = cls(folder, secrets.token_urlsafe(50), secrets.token_hex(24))
         STATE.parent.mkdir(exist_ok=True)
-        STATE.write_text(json.dumps({"folder": str(folder), "secret_key": cluster.secret_key}))
+        saved = {"folder": str(folder), "secret_key": cluster.secret_key}
+        STATE.write_text(json.dumps({**saved, "password": cluster.password}))
         return cluster
 
     def spawn(self, host: str | None, name: str, command: list[str], env: dict | None = None):
@@ -125,9 +131,14 @@ def kill(host: str, *, matching: str = "", sig: int = signal.SIGKILL) -> list[in
     return killed
 
 
-def wait_for_port(address: str, port: int, *, timeout: float = 30) -> None:
+def wait_for_port(
+    address: str, port: int, *, timeout: float = 30, process: subprocess.Popen | None = None
+) -> None:
+    """Until something answers on `address`:`port`; `process`, when given, must be alive then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{' '.join(process.args)} ended ({process.returncode})")
         try:
             with socket.create_connection((address, port), timeout=1):
                 return
@@ -187,7 +198,17 @@ def install_missing() -> None:
 
 
 def pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: float(p.parts[-3])
+    )
     if not found:
         raise RuntimeError("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
     return found[-1].parent
+
+
+def port_taken(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=1):
+            return True
+    except OSError:
+        return False

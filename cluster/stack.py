@@ -1,5 +1,6 @@
 """What runs on each host: the data host's services, the app hosts' Tessera, the balancer."""
 
+import os
 import shutil
 import socket
 import time
@@ -9,6 +10,7 @@ from .hosts import (
     APP_PORT,
     APPS,
     DATA_IP,
+    GUNICORN_WORKERS,
     LEASE_SECONDS,
     LIMIT,
     PG_PORT,
@@ -25,6 +27,7 @@ from .hosts import (
     in_host,
     kill,
     pg_bin,
+    port_taken,
     run,
     wait_for_port,
 )
@@ -37,7 +40,7 @@ tessera = host=127.0.0.1 port={pg_port} dbname=tessera user=postgres
 listen_addr = {address}
 listen_port = {port}
 unix_socket_dir =
-auth_type = trust
+auth_type = scram-sha-256
 auth_file = {folder}/userlist.txt
 pool_mode = transaction
 max_client_conn = 500
@@ -117,7 +120,7 @@ def data_up(cluster: Cluster) -> None:
             "--no-sync",
         )
     )
-    pg_start(cluster)
+    pg_start(cluster)  # on trust, but on the data host's loopback only: PgBouncer's way in
     run(
         *in_host(
             "data",
@@ -133,17 +136,18 @@ def data_up(cluster: Cluster) -> None:
             ),
         )
     )
-    (folder / "userlist.txt").write_text('"postgres" ""\n')
+    (folder / "userlist.txt").write_text(f'"postgres" "{cluster.password}"\n')
     (folder / "pgbouncer.ini").write_text(
         PGBOUNCER_INI.format(pg_port=PG_PORT, address=DATA_IP, port=PGBOUNCER_PORT, folder=folder)
     )
-    cluster.spawn("data", "pgbouncer", as_postgres("pgbouncer", str(folder / "pgbouncer.ini")))
+    for name in ("userlist.txt", "pgbouncer.ini"):
+        shutil.chown(folder / name, "postgres", "postgres")
+    pgbouncer = as_postgres("pgbouncer", str(folder / "pgbouncer.ini"))
+    wait_for_port(DATA_IP, PGBOUNCER_PORT, process=cluster.spawn("data", "pgbouncer", pgbouncer))
     redis_start(cluster)
     (folder / "mail").mkdir()
     smtp = [PYTHON, "-m", "cluster.smtp", DATA_IP, str(SMTP_PORT), str(folder / "mail")]
-    cluster.spawn("data", "smtp", smtp)
-    for port in (PGBOUNCER_PORT, REDIS_PORT, SMTP_PORT):
-        wait_for_port(DATA_IP, port)
+    wait_for_port(DATA_IP, SMTP_PORT, process=cluster.spawn("data", "smtp", smtp))
 
 
 def pg_start(cluster: Cluster) -> None:
@@ -163,14 +167,17 @@ def pg_start(cluster: Cluster) -> None:
     )
 
 
-def pg_stop(cluster: Cluster) -> None:
+def pg_stop(cluster: Cluster, *, mode: str = "fast", check: bool = True) -> None:
     data, pg_ctl = cluster.folder / "pg" / "data", str(pg_bin() / "pg_ctl")
-    run(*in_host("data", *as_postgres(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop")))
+    stop = as_postgres(pg_ctl, "-D", str(data), "-m", mode, "-w", "-t", "30", "stop")
+    run(*in_host("data", *stop), check=check)
 
 
 def redis_start(cluster: Cluster) -> None:
     redis = [
         "redis-server",
+        "--requirepass",
+        cluster.password,
         "--bind",
         DATA_IP,
         "--port",
@@ -182,8 +189,7 @@ def redis_start(cluster: Cluster) -> None:
         "--protected-mode",
         "no",
     ]
-    cluster.spawn("data", "redis", redis)
-    wait_for_port(DATA_IP, REDIS_PORT)
+    wait_for_port(DATA_IP, REDIS_PORT, process=cluster.spawn("data", "redis", redis))
 
 
 def redis_stop() -> None:
@@ -192,18 +198,16 @@ def redis_stop() -> None:
 
 def app_env(cluster: Cluster, n: int | None) -> dict[str, str]:
     """What every Tessera process of the cluster is configured with (README, "Operations")."""
-    import os
-
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "TESSERA_PRODUCTION": "1",
         "SECRET_KEY": cluster.secret_key,  # the same on every host: sessions cross hosts
-        "DATABASE_URL": f"postgres://postgres@{DATA_IP}:{PGBOUNCER_PORT}/tessera",
+        "DATABASE_URL": f"postgres://postgres:{cluster.password}@{DATA_IP}:{PGBOUNCER_PORT}/tessera",
         "DB_TRANSACTION_POOLING": "1",  # PgBouncer, transaction mode
         "DB_CONNECT_TIMEOUT": "2",
-        "REDIS_URL": f"redis://{DATA_IP}:{REDIS_PORT}/0",
+        "REDIS_URL": f"redis://:{cluster.password}@{DATA_IP}:{REDIS_PORT}/0",
         "EMAIL_HOST": DATA_IP,
         "EMAIL_PORT": str(SMTP_PORT),
         "EMAIL_USE_TLS": "0",
@@ -242,9 +246,9 @@ def app_up(cluster: Cluster, n: int, *, worker: bool = True) -> None:
         str(Path(PYTHON).with_name("gunicorn")),
         "config.wsgi",
         "--bind",
-        f"0.0.0.0:{APP_PORT}",
+        f"{app_ip(n)}:{APP_PORT}",
         "--workers",
-        "2",
+        str(GUNICORN_WORKERS),
         "--timeout",
         "30",
         "--graceful-timeout",
@@ -252,10 +256,10 @@ def app_up(cluster: Cluster, n: int, *, worker: bool = True) -> None:
         "--keep-alive",
         "5",
     ]
-    cluster.spawn(f"app{n}", f"app{n}-gunicorn", gunicorn, env)
+    server = cluster.spawn(f"app{n}", f"app{n}-gunicorn", gunicorn, env)
     if worker:
         worker_up(cluster, n)
-    wait_for_port(app_ip(n), APP_PORT)
+    wait_for_port(app_ip(n), APP_PORT, process=server)
 
 
 def worker_up(cluster: Cluster, n: int) -> None:
@@ -271,8 +275,10 @@ def balancer_up(cluster: Cluster) -> None:
         HAPROXY_CFG.format(folder=folder, port=PORT, servers=servers)
     )
     run("haproxy", "-c", "-q", "-f", str(folder / "haproxy.cfg"))
-    cluster.spawn(None, "haproxy", ["haproxy", "-db", "-f", str(folder / "haproxy.cfg")])
-    wait_for_port("127.0.0.1", PORT)
+    if port_taken("127.0.0.1", PORT):
+        raise RuntimeError(f"127.0.0.1:{PORT} is taken: choose another with CLUSTER_PORT")
+    haproxy = cluster.spawn(None, "haproxy", ["haproxy", "-db", "-f", str(folder / "haproxy.cfg")])
+    wait_for_port("127.0.0.1", PORT, process=haproxy)
 
 
 def balancer_down() -> None:

@@ -20,6 +20,7 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, Task, task_backends
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_tasks_db import DatabaseBackend
 
 from .db import retry_when_locked
 
@@ -90,8 +91,7 @@ def schedules_tick() -> None:
     try:
         schedules_enqueue()
         # The backend itself: django.tasks.default_task_backend is a proxy, of no backend's type.
-        backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
-        if type(backend).__module__.startswith("django_tasks_db"):
+        if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
             tasks_reclaim()
     except Exception:
         logger.exception("The task schedules could not run")

@@ -190,3 +190,14 @@ def test_the_worker_waits_out_a_database_outage(monkeypatch, caplog):
     call_command("worker", "--no-schedules")
     assert len(runs) == 3 and waits == [1, 2]
     assert caplog.text.count("Database unreachable; the worker tries again") == 2
+
+
+def test_a_batch_run_reports_a_database_outage_instead_of_waiting(monkeypatch):
+    from core.management.commands import worker
+
+    def run_tasks(self, **options):
+        raise OperationalError("server login has been failing")
+
+    monkeypatch.setattr(worker.Command, "run_tasks", run_tasks)
+    with pytest.raises(OperationalError):
+        call_command("worker", "--batch", "--no-schedules")

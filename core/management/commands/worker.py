@@ -61,6 +61,8 @@ class Command(BaseCommand):
                 self.run_tasks(batch=batch, interval=interval, **options)
                 return
             except (OperationalError, InterfaceError):
+                if batch:
+                    raise  # a run from cron reports the outage; the next run tries again
                 # db_worker ends on a database error; the queue is in the database, so the
                 # worker waits for it instead (a restarted PostgreSQL, a failover).
                 if time.monotonic() - started > 60:
@@ -74,7 +76,7 @@ class Command(BaseCommand):
                 # db_worker's own handlers only ask a running loop to stop: while this one
                 # waits, SIGTERM and Ctrl-C end the process, as no task is in hand.
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
                 time.sleep(wait)
 
     def run_tasks(self, *, batch: bool, interval: float, **options: Any) -> None:
