@@ -99,7 +99,8 @@ cluster-down: install
 	timeout --foreground -k 30 120 $(BIN)/python -m cluster down
 
 cluster-test: install wrk
-	timeout --foreground -k 60 $(CLUSTER_TIMEOUT) $(BIN)/python -m cluster test
+	timeout --foreground -k 60 $(CLUSTER_TIMEOUT) $(BIN)/python -m cluster test \
+	  --out docs/benchmarks/cluster.md
 
 # The side-by-side auth benchmark; its rivals live in their own virtualenv, never in Tessera's.
 $(BENCH_VENV)/.installed: requirements-dev.txt bench/requirements.txt

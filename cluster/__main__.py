@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from . import checks, hosts, stack, throughput
 from .hosts import PORT, STATE, Cluster
@@ -58,7 +59,7 @@ def logs(cluster: Cluster, lines: int = 30) -> str:
     return "\n".join(parts)
 
 
-def test() -> None:
+def test(out: Path | None = None) -> None:
     cluster = up()
     try:
         checks.django_setup(cluster)
@@ -92,6 +93,26 @@ def test() -> None:
     print("\n== Cluster figures")
     for what, figure in checks.FIGURES:
         print(f"- {what}: {figure}")
+    if out is not None:
+        out.write_text(report(checks.FIGURES))
+        print(f"(written to {out.name})")
+
+
+def report(figures: list[tuple[str, str]]) -> str:
+    """The figures as Markdown, for docs/benchmarks/cluster.md."""
+    lines = [
+        "# The cluster under failures",
+        "",
+        f"Made by `make cluster-test` (`cluster/checks.py`) on {time.strftime('%Y-%m-%d')}, on "
+        f"one machine of {os.cpu_count()} cores: three app hosts (gunicorn, 2 workers each, and a "
+        "task worker), a data host (PostgreSQL behind PgBouncer in transaction mode, Redis) and "
+        'HAProxy, in network namespaces. README, "A cluster on one machine", says what each '
+        "check does.",
+        "",
+        *(f"- **{what}:** {figure}" for what, figure in figures),
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def status() -> None:
@@ -109,7 +130,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status", "test"])
-    command = parser.parse_args().command
+    parser.add_argument("--out", type=Path, help="test: write the figures there as Markdown")
+    arguments = parser.parse_args()
+    command = arguments.command
     if command == "up":
         cluster = up()
         print(
@@ -122,7 +145,7 @@ def main() -> None:
     elif command == "status":
         status()
     else:
-        test()
+        test(arguments.out)
 
 
 if __name__ == "__main__":
