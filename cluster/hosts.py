@@ -22,6 +22,7 @@ BALANCER_IP = f"{SUBNET}.1"
 DATA_IP = f"{SUBNET}.10"
 APPS = (1, 2, 3)
 APP_PORT, PGBOUNCER_PORT, PG_PORT, REDIS_PORT, SMTP_PORT = 8000, 6432, 5432, 6379, 2525
+STATIC_PORT = 8080  # the data host serves the collected static files too
 PORT = int(os.environ.get("CLUSTER_PORT", "8800"))
 LIMIT = 600  # API_RATE_LIMIT_PER_MINUTE on every app host
 GUNICORN_WORKERS = 2  # per app host
@@ -35,6 +36,7 @@ def app_ip(n: int) -> str:
 
 
 def run(*command: str, timeout: float = 60, check: bool = True, **kwargs) -> str:
+    kwargs.setdefault("cwd", ROOT)  # manage.py is found from the checkout
     done = subprocess.run(  # noqa: S603
         command, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
     )

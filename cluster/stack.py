@@ -20,6 +20,7 @@ from .hosts import (
     REDIS_PORT,
     ROOT,
     SMTP_PORT,
+    STATIC_PORT,
     SUBNET,
     Cluster,
     app_ip,
@@ -53,6 +54,8 @@ server_login_retry = 1
 ignore_startup_parameters = extra_float_digits
 """
 
+STATIC_ROOT = ROOT / "var" / "static"  # settings.STATIC_ROOT
+
 HAPROXY_CFG = """\
 global
     maxconn 4000
@@ -75,7 +78,13 @@ defaults
 
 frontend tessera
     bind 127.0.0.1:{port}
+    use_backend static if {{ path_beg /static/ }}
     default_backend apps
+
+# What a web server or a CDN does in front of gunicorn: the collected static files.
+backend static
+    http-request set-path %[path,regsub(^/static/,/)]
+    server files {data}:{static_port} check
 
 backend apps
     balance roundrobin
@@ -228,12 +237,13 @@ def app_env(cluster: Cluster, n: int | None) -> dict[str, str]:
 
 
 def migrate(cluster: Cluster) -> None:
-    run(
-        *in_host("app1", PYTHON, "manage.py", "migrate", "--noinput"),
-        env=app_env(cluster, None),
-        cwd=ROOT,
-        timeout=300,
-    )
+    """The schema, and the static files collected for the data host to serve."""
+    env = app_env(cluster, None)
+    run(*in_host("app1", PYTHON, "manage.py", "migrate", "--noinput"), env=env, timeout=300)
+    run(PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0", env=env, timeout=120)
+    files = [PYTHON, "-m", "http.server", "--bind", DATA_IP, "--directory", str(STATIC_ROOT),
+             str(STATIC_PORT)]  # fmt: skip
+    wait_for_port(DATA_IP, STATIC_PORT, process=cluster.spawn("data", "static", files))
 
 
 def app_up(cluster: Cluster, n: int, *, worker: bool = True) -> None:
@@ -271,9 +281,10 @@ def balancer_up(cluster: Cluster) -> None:
     folder = cluster.folder
     (folder / "503.http").write_text(UNAVAILABLE)
     servers = "\n".join(f"    server app{n} {app_ip(n)}:{APP_PORT} check" for n in APPS)
-    (folder / "haproxy.cfg").write_text(
-        HAPROXY_CFG.format(folder=folder, port=PORT, servers=servers)
+    config = HAPROXY_CFG.format(
+        folder=folder, port=PORT, servers=servers, data=DATA_IP, static_port=STATIC_PORT
     )
+    (folder / "haproxy.cfg").write_text(config)
     run("haproxy", "-c", "-q", "-f", str(folder / "haproxy.cfg"))
     if port_taken("127.0.0.1", PORT):
         raise RuntimeError(f"127.0.0.1:{PORT} is taken: choose another with CLUSTER_PORT")
