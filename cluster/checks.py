@@ -2,9 +2,12 @@
 database do to users, shown with figures on a running cluster (cluster.stack.up)."""
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
 
 from . import stack
 from .hosts import (
@@ -60,8 +63,7 @@ def people() -> People:
     from django.utils import timezone
 
     from accounts.models import User
-    from orgs.models import Role
-    from orgs.services import membership_set, organization_create
+    from orgs.services import organization_create
     from projects.models import Project
     from tokens.permissions import READ_WRITE
     from tokens.services import token_create
@@ -69,8 +71,7 @@ def people() -> People:
     email = "owner@cluster.test"
     user = User.objects.create_user(email=email, password=PASSWORD)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    organization = organization_create(name="Cluster", owner=user)
-    membership_set(user=user, organization=organization, role=Role.OWNER)
+    organization = organization_create(name="Cluster", owner=user)  # its owner
     project = Project.objects.create(organization=organization, name="Load")
     made = [
         token_create(
@@ -225,9 +226,6 @@ def check_host_killed(cluster: Cluster, fx: People) -> None:
 def sign_in(email: str) -> tuple[int, int]:
     """Sign in through the balancer as a browser does; the sign-in POST's status and the
     status of the page it leads to, with the session it gave."""
-    import re
-    from urllib.parse import urlencode
-
     client = Client(BALANCER)
     page = client.request("GET", "/accounts/login/", headers={"Accept": "text/html"})
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
@@ -363,8 +361,7 @@ def check_worker_killed(cluster: Cluster, fx: People) -> None:
         (mail / "HOLD").unlink()
 
     def copies() -> list[str]:
-        texts = [path.read_text(errors="replace") for path in set(mail.glob("*.eml")) - before]
-        return [text for text in texts if prefix in text]
+        return mail_naming(mail, prefix, since=before)
 
     sent_after = stack.wait_until(
         lambda: bool(copies()), timeout=LEASE_SECONDS + 30, what="the leak report's email"
@@ -393,9 +390,13 @@ def leak_report_mailed(cluster: Cluster, fx: People) -> float:
     )
     expect(reported.status == 202, f"the leak report answered {reported.status}")
     return stack.wait_until(
-        lambda: any(
-            prefix in p.read_text(errors="replace") for p in set(mail.glob("*.eml")) - before
-        ),
+        lambda: bool(mail_naming(mail, prefix, since=before)),
         timeout=60,
         what="the leak report's email",
     )
+
+
+def mail_naming(mail: Path, prefix: str, *, since: set[Path]) -> list[str]:
+    """The messages caught after `since` that name the token of `prefix`."""
+    texts = [path.read_text(errors="replace") for path in set(mail.glob("*.eml")) - since]
+    return [text for text in texts if prefix in text]

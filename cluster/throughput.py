@@ -6,6 +6,7 @@ import resource
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from . import stack
 from .hosts import APPS, PORT, Cluster, pids, run
@@ -78,7 +79,7 @@ def cpu_seconds() -> dict[str, float]:
         total = 0
         for pid in pid_list:
             try:
-                fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
             total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
